@@ -1,0 +1,165 @@
+//! One resource's result, shaped like an AWS Config `Evaluation` plus score and findings.
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+
+use crate::controls::{Finding, Status};
+use crate::facts::Subject;
+
+/// AWS Config's limit on an annotation, in characters.
+pub const ANNOTATION_LIMIT: usize = 256;
+
+/// Config's compliance types (Config does not accept INSUFFICIENT_DATA from a custom rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Compliance {
+    /// Every required control passes.
+    Compliant,
+    /// A required control fails or cannot be decided.
+    NonCompliant,
+    /// Out of scope, exempt, or deleted.
+    NotApplicable,
+}
+
+impl Compliance {
+    /// `COMPLIANT`, `NON_COMPLIANT`, `NOT_APPLICABLE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compliant => "COMPLIANT",
+            Self::NonCompliant => "NON_COMPLIANT",
+            Self::NotApplicable => "NOT_APPLICABLE",
+        }
+    }
+}
+
+/// One resource's evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Evaluation {
+    /// e.g. `AWS::S3::Bucket`.
+    pub compliance_resource_type: &'static str,
+    /// Bucket name, key id or pipeline name.
+    pub compliance_resource_id: Box<str>,
+    /// The verdict.
+    pub compliance_type: Compliance,
+    /// At most [`ANNOTATION_LIMIT`] characters; failing required controls first.
+    pub annotation: String,
+    /// When the facts were captured (RFC 3339), if known.
+    pub ordering_timestamp: Option<Box<str>>,
+    /// 0–100; `None` when not applicable.
+    pub score: Option<u8>,
+    /// Every control's finding (empty when not applicable).
+    pub findings: Vec<Finding>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Finding", 4)?;
+        st.serialize_field("Control", self.control.as_str())?;
+        st.serialize_field("Status", self.status.as_str())?;
+        st.serialize_field("Required", &self.required)?;
+        st.serialize_field("Detail", &*self.detail)?;
+        st.end()
+    }
+}
+
+impl Evaluation {
+    pub(crate) fn not_applicable(subject: &Subject, reason: String) -> Self {
+        Self {
+            compliance_resource_type: subject.kind.config_type(),
+            compliance_resource_id: subject.id.clone(),
+            compliance_type: Compliance::NotApplicable,
+            annotation: truncate(reason),
+            ordering_timestamp: subject.captured_at.clone(),
+            score: None,
+            findings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn from_findings(subject: &Subject, findings: Vec<Finding>) -> Self {
+        let blocking =
+            |f: &&Finding| f.required && matches!(f.status, Status::Fail | Status::Unknown);
+        let compliance = if findings.iter().any(|f| blocking(&f)) {
+            Compliance::NonCompliant
+        } else {
+            Compliance::Compliant
+        };
+        let applicable = findings
+            .iter()
+            .filter(|f| f.status != Status::NotApplicable)
+            .count();
+        let passed = findings.iter().filter(|f| f.status == Status::Pass).count();
+        let score = if applicable == 0 {
+            100
+        } else {
+            passed * 100 / applicable
+        };
+        let score = u8::try_from(score).unwrap_or(100);
+        Self {
+            compliance_resource_type: subject.kind.config_type(),
+            compliance_resource_id: subject.id.clone(),
+            compliance_type: compliance,
+            annotation: annotation(&findings, compliance, score),
+            ordering_timestamp: subject.captured_at.clone(),
+            score: Some(score),
+            findings,
+        }
+    }
+
+    /// Ids of the failing (FAIL or UNKNOWN) controls, required first.
+    pub fn failing_controls(&self) -> impl Iterator<Item = &Finding> {
+        let failing = |required: bool| {
+            self.findings.iter().filter(move |f| {
+                f.required == required && matches!(f.status, Status::Fail | Status::Unknown)
+            })
+        };
+        failing(true).chain(failing(false))
+    }
+}
+
+fn annotation(findings: &[Finding], compliance: Compliance, score: u8) -> String {
+    let mut text = String::new();
+    let mut advisory = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Unknown))
+    {
+        if f.required {
+            if !text.is_empty() {
+                text.push_str("; ");
+            }
+            text.push_str(&format!(
+                "{} {}: {}",
+                f.control,
+                f.status.as_str(),
+                f.detail
+            ));
+        } else {
+            advisory.push(f.control.as_str());
+        }
+    }
+    if compliance == Compliance::Compliant {
+        text = format!("score {score}");
+        if advisory.is_empty() {
+            text.push_str("; every control passes");
+        }
+    }
+    if !advisory.is_empty() {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str("advisory failing: ");
+        text.push_str(&advisory.join(", "));
+    }
+    truncate(text)
+}
+
+/// Cuts text to [`ANNOTATION_LIMIT`] characters, ending in `…` when cut.
+pub(crate) fn truncate(text: String) -> String {
+    if text.chars().count() <= ANNOTATION_LIMIT {
+        return text;
+    }
+    let mut cut: String = text.chars().take(ANNOTATION_LIMIT - 1).collect();
+    cut.push('…');
+    cut
+}

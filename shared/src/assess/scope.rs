@@ -1,0 +1,121 @@
+//! Which buckets and keys are artifact stores (the default `artifact-stores` scope).
+
+use std::collections::HashSet;
+
+use crate::facts::{BucketFacts, Fact, KeyFacts, ResourceFacts};
+
+use super::Inventory;
+
+/// What the scope decision needs to know about the account as a whole: the buckets pipelines
+/// name as stores, and the keys that in-scope buckets and pipelines use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeIndex {
+    store_buckets: HashSet<Box<str>>,
+    referenced_keys: HashSet<Box<str>>,
+}
+
+impl ScopeIndex {
+    /// Builds the index from explicit lists (the live functions cache these between runs).
+    pub fn new(
+        store_buckets: impl IntoIterator<Item = Box<str>>,
+        referenced_keys: impl IntoIterator<Item = Box<str>>,
+    ) -> Self {
+        Self {
+            store_buckets: store_buckets.into_iter().collect(),
+            referenced_keys: referenced_keys.into_iter().collect(),
+        }
+    }
+
+    /// Builds the index from every pipeline and bucket in the inventory.
+    pub fn from_inventory(inventory: &Inventory) -> Self {
+        let mut index = Self::default();
+        for entry in inventory.entries() {
+            if let ResourceFacts::Pipeline(Fact::Known(p)) = &entry.facts {
+                for store in &p.stores {
+                    index.store_buckets.insert(store.location.clone());
+                    if let Some(id) = store
+                        .encryption_key
+                        .as_ref()
+                        .and_then(|k| inventory.resolve_key_id(&k.key))
+                    {
+                        index.referenced_keys.insert(id.into());
+                    }
+                }
+            }
+        }
+        for entry in inventory.entries() {
+            if let ResourceFacts::Bucket(Fact::Known(b)) = &entry.facts {
+                if index.bucket_in_scope(b) {
+                    let key = b
+                        .encryption
+                        .known()
+                        .and_then(|e| e.as_ref())
+                        .and_then(|e| e.key.as_ref());
+                    if let Some(id) = key.and_then(|k| inventory.resolve_key_id(k)) {
+                        index.referenced_keys.insert(id.into());
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// Bucket names the pipelines use as stores.
+    pub fn store_buckets(&self) -> impl Iterator<Item = &str> {
+        self.store_buckets.iter().map(|b| &**b)
+    }
+
+    /// A bucket is an artifact store when a pipeline names it, when its name is the console
+    /// wizard's default (`codepipeline-<region>-…`), or when it carries the artifact-store tag.
+    pub fn bucket_in_scope(&self, bucket: &BucketFacts) -> bool {
+        self.store_buckets.contains(&bucket.name)
+            || is_console_default_name(&bucket.name)
+            || bucket.tagged_artifact_store
+    }
+
+    /// A bucket whose facts could not be read is in scope when its name says so.
+    pub fn bucket_name_in_scope(&self, name: &str) -> bool {
+        self.store_buckets.contains(name) || is_console_default_name(name)
+    }
+
+    /// A key is in scope when an in-scope bucket or a pipeline uses it, or it is tagged.
+    pub fn key_in_scope(&self, key: &KeyFacts) -> bool {
+        self.referenced_keys.contains(&key.key_id) || key.tagged_artifact_store
+    }
+}
+
+/// `codepipeline-<region>-…`, e.g. `codepipeline-us-east-1-123456789012`.
+pub(crate) fn is_console_default_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("codepipeline-") else {
+        return false;
+    };
+    // A region is letters-dash-…-digits: `us-east-1`, `us-gov-west-1`, `ap-southeast-2`.
+    let parts: Vec<&str> = rest.splitn(5, '-').collect();
+    (2..parts.len()).any(|n| {
+        let (region, after) = (&parts[..=n], parts.get(n + 1));
+        region[0].len() == 2
+            && region[..n]
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+            && !region[n].is_empty()
+            && region[n].chars().all(|c| c.is_ascii_digit())
+            && after.is_some_and(|a| !a.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_console_default_name;
+
+    #[test]
+    fn console_default_names() {
+        assert!(is_console_default_name(
+            "codepipeline-us-east-1-123456789012"
+        ));
+        assert!(is_console_default_name("codepipeline-us-gov-west-1-abc"));
+        assert!(is_console_default_name("codepipeline-ap-southeast-2-x"));
+        assert!(!is_console_default_name("codepipeline-artifacts"));
+        assert!(!is_console_default_name("codepipeline-us-east-1"));
+        assert!(!is_console_default_name("my-codepipeline-us-east-1-1"));
+    }
+}

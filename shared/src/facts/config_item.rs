@@ -1,0 +1,510 @@
+//! AWS Config configuration items, in both shapes AWS produces, turned into facts.
+//!
+//! - Notification/snapshot shape: `awsAccountId`, `ARN`, `configuration` as an object, most
+//!   `supplementaryConfiguration` values objects.
+//! - API shape (`GetResourceConfigHistory`, `BatchGetResourceConfig`): `accountId`, `arn`,
+//!   `configuration` and every supplementary value as JSON strings, some encoded twice.
+//!
+//! `configuration` and `supplementaryConfiguration` stay raw until the resource type says they
+//! matter, so skipping the thousands of other resources in a snapshot costs one scan each.
+//! Only a missing identity (`resourceType`, `resourceId`) is an error; a field that is missing or
+//! malformed makes the affected fact `Unknown`, which the controls treat as failing.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::policy::{Policy, PolicyAnswers};
+
+use super::{
+    tags_mark_artifact_store, Action, ArtifactStore, BucketFacts, DefaultEncryption, Fact,
+    KeyFacts, KeyManager, KeyRef, PipelineFacts, PublicAccessBlock, ResourceFacts, ResourceKind,
+    Stage, StoreKey, Subject, Versioning,
+};
+
+/// One configuration item, either shape.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigurationItem {
+    /// `resourceType`, e.g. `AWS::S3::Bucket`.
+    pub resource_type: Option<String>,
+    /// `resourceId`.
+    pub resource_id: Option<String>,
+    /// `resourceName`.
+    pub resource_name: Option<String>,
+    /// `accountId` (API shape; some notifications carry it too).
+    account_id: Option<String>,
+    /// `awsAccountId` (notification shape).
+    aws_account_id: Option<String>,
+    /// `arn` (API shape).
+    arn: Option<String>,
+    /// `ARN` (notification shape).
+    #[serde(rename = "ARN")]
+    arn_upper: Option<String>,
+    /// `awsRegion`.
+    pub aws_region: Option<String>,
+    /// `configurationItemStatus`.
+    pub configuration_item_status: Option<String>,
+    /// `configurationItemCaptureTime`: RFC 3339 text, or epoch seconds.
+    pub configuration_item_capture_time: Option<Value>,
+    configuration: Option<Box<RawValue>>,
+    supplementary_configuration: Option<Box<RawValue>>,
+    tags: Option<Box<RawValue>>,
+}
+
+/// A configuration item that cannot be assessed at all. The message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field {field}: {problem}")]
+pub struct ItemError {
+    /// The field, e.g. `resourceId`.
+    pub field: &'static str,
+    /// What is wrong and what is expected.
+    pub problem: String,
+}
+
+const GONE_STATUSES: [&str; 3] = [
+    "ResourceDeleted",
+    "ResourceDeletedNotRecorded",
+    "ResourceNotRecorded",
+];
+
+impl ConfigurationItem {
+    /// Parses an item from JSON text (for example a Config event's `configurationItem`).
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The facts of this item; `Ok(None)` for resource types artifact-guard does not assess.
+    pub fn into_facts(self) -> Result<Option<(Subject, ResourceFacts)>, ItemError> {
+        let resource_type = self.resource_type.as_deref().ok_or(ItemError {
+            field: "resourceType",
+            problem: "is missing; every configuration item names its resource type".into(),
+        })?;
+        let Some(kind) = ResourceKind::from_config_type(resource_type) else {
+            return Ok(None);
+        };
+        let id = self
+            .resource_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .ok_or(ItemError {
+                field: "resourceId",
+                problem: format!("is missing on a {resource_type} item"),
+            })?;
+        let subject = Subject {
+            kind,
+            id: id.into(),
+            arn: self
+                .arn_upper
+                .as_deref()
+                .or(self.arn.as_deref())
+                .map(Box::from),
+            account_id: self
+                .aws_account_id
+                .as_deref()
+                .or(self.account_id.as_deref())
+                .map(Box::from),
+            region: self.aws_region.as_deref().map(Box::from),
+            captured_at: capture_time(self.configuration_item_capture_time.as_ref())?,
+        };
+        if let Some(status) = self
+            .configuration_item_status
+            .as_deref()
+            .filter(|s| GONE_STATUSES.contains(s))
+        {
+            let reason = format!("configuration item status is {status}");
+            return Ok(Some((subject, ResourceFacts::Gone(reason.into()))));
+        }
+        let facts = match kind {
+            ResourceKind::Bucket => ResourceFacts::Bucket(self.bucket_facts(&subject)),
+            ResourceKind::Key => ResourceFacts::Key(self.key_facts(&subject)),
+            ResourceKind::Pipeline => ResourceFacts::Pipeline(self.pipeline_facts(&subject)),
+        };
+        Ok(Some((subject, facts)))
+    }
+
+    fn configuration(&self) -> Result<Map<String, Value>, Box<str>> {
+        match self.configuration.as_deref().map(decode) {
+            Some(Value::Object(map)) => Ok(map),
+            Some(_) => Err("configuration is not a JSON object".into()),
+            None => Err("the configuration item has no configuration".into()),
+        }
+    }
+
+    fn supplementary(&self) -> Map<String, Value> {
+        match self.supplementary_configuration.as_deref().map(decode) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    fn tags(&self) -> Option<Vec<(Box<str>, Box<str>)>> {
+        match self.tags.as_deref().map(decode)? {
+            Value::Object(map) => Some(
+                map.into_iter()
+                    .map(|(k, v)| (k.into_boxed_str(), scalar_text(&v)))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn bucket_facts(&self, subject: &Subject) -> Fact<BucketFacts> {
+        let name = self.resource_name.as_deref().unwrap_or(&subject.id);
+        let arn = subject
+            .arn
+            .as_deref()
+            .map_or_else(|| format!("arn:aws:s3:::{name}"), str::to_owned);
+        let supplementary = self.supplementary();
+        let field = |key: &str| supplementary.get(key).map(|v| decode_value(v.clone()));
+        let mut tags = self.tags().unwrap_or_default();
+        if let Some(Value::Object(tagging)) = field("BucketTaggingConfiguration") {
+            tags.extend(bucket_tag_sets(&tagging));
+        }
+        Fact::Known(BucketFacts {
+            name: name.into(),
+            encryption: encryption(field("ServerSideEncryptionConfiguration")),
+            policy: match field("BucketPolicy") {
+                None => Fact::unknown("supplementaryConfiguration.BucketPolicy is missing"),
+                Some(Value::Null) => BucketFacts::policy_from_text(None, &arn),
+                Some(Value::Object(p)) => {
+                    match p.get("policyText").map(|t| decode_value(t.clone())) {
+                        None | Some(Value::Null) => BucketFacts::policy_from_text(None, &arn),
+                        Some(Value::String(text)) => {
+                            BucketFacts::policy_from_text(Some(&text), &arn)
+                        }
+                        Some(doc) => match Policy::from_value(&doc) {
+                            Ok(policy) => Fact::Known(PolicyAnswers::of(&policy, &arn)),
+                            Err(e) => {
+                                Fact::unknown(format!("the bucket policy cannot be read: {e}"))
+                            }
+                        },
+                    }
+                }
+                Some(_) => {
+                    Fact::unknown("supplementaryConfiguration.BucketPolicy is not an object")
+                }
+            },
+            versioning: versioning(field("BucketVersioningConfiguration")),
+            public_access_block: public_access_block(field("PublicAccessBlockConfiguration")),
+            tagged_artifact_store: tags_mark_artifact_store(tags.iter().map(|(k, v)| (&**k, &**v))),
+        })
+    }
+
+    fn key_facts(&self, subject: &Subject) -> Fact<KeyFacts> {
+        let config = match self.configuration() {
+            Ok(c) => c,
+            Err(reason) => return Fact::Unknown(reason),
+        };
+        let text = |keys: &[&str]| -> Fact<Box<str>> {
+            keys.iter()
+                .find_map(|k| config.get(*k).and_then(Value::as_str))
+                .map_or_else(
+                    || Fact::unknown(format!("configuration.{} is missing", keys[0])),
+                    |v| Fact::Known(v.into()),
+                )
+        };
+        let manager = match text(&["keyManager"]) {
+            Fact::Known(m) if &*m == "AWS" => Fact::Known(KeyManager::Aws),
+            Fact::Known(m) if &*m == "CUSTOMER" => Fact::Known(KeyManager::Customer),
+            Fact::Known(m) => Fact::unknown(format!(
+                "configuration.keyManager {m:?} is not AWS or CUSTOMER"
+            )),
+            Fact::Unknown(r) => Fact::Unknown(r),
+        };
+        let rotation = match self
+            .supplementary()
+            .get("KeyRotationStatus")
+            .map(|v| decode_value(v.clone()))
+        {
+            Some(Value::Bool(b)) => Fact::Known(b),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Fact::Known(true),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Fact::Known(false),
+            Some(_) => {
+                Fact::unknown("supplementaryConfiguration.KeyRotationStatus is not a boolean")
+            }
+            None => Fact::unknown("supplementaryConfiguration.KeyRotationStatus is missing"),
+        };
+        let tags = self.tags().unwrap_or_default();
+        Fact::Known(KeyFacts {
+            key_id: config
+                .get("keyId")
+                .and_then(Value::as_str)
+                .unwrap_or(&subject.id)
+                .into(),
+            spec: text(&["keySpec", "customerMasterKeySpec"]),
+            usage: text(&["keyUsage"]),
+            state: text(&["keyState"]),
+            manager,
+            origin: text(&["origin"]),
+            custom_key_store: config
+                .get("customKeyStoreId")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty()),
+            rotation_enabled: rotation,
+            tagged_artifact_store: tags_mark_artifact_store(tags.iter().map(|(k, v)| (&**k, &**v))),
+        })
+    }
+
+    fn pipeline_facts(&self, subject: &Subject) -> Fact<PipelineFacts> {
+        let config = match self.configuration() {
+            Ok(c) => c,
+            Err(reason) => return Fact::Unknown(reason),
+        };
+        let declaration = match config.get("pipeline") {
+            Some(p) => decode_value(p.clone()),
+            None => Value::Object(config),
+        };
+        match pipeline_declaration(&declaration, subject, self.tags()) {
+            Ok(facts) => Fact::Known(facts),
+            Err(reason) => {
+                Fact::unknown(format!("configuration.pipeline cannot be read: {reason}"))
+            }
+        }
+    }
+}
+
+/// Reads a pipeline declaration as `GetPipeline` returns it (`pipeline`), with `tags` when known.
+pub(crate) fn pipeline_declaration(
+    declaration: &Value,
+    subject: &Subject,
+    tags: Option<Vec<(Box<str>, Box<str>)>>,
+) -> Result<PipelineFacts, String> {
+    let obj = declaration.as_object().ok_or("not a JSON object")?;
+    let name = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or(&subject.id);
+    let mut stores = Vec::new();
+    if let Some(store) = obj.get("artifactStore").filter(|v| !v.is_null()) {
+        stores.push(artifact_store(store, None).map_err(|e| format!("artifactStore: {e}"))?);
+    }
+    if let Some(map) = obj.get("artifactStores").filter(|v| !v.is_null()) {
+        let map = map.as_object().ok_or("artifactStores is not an object")?;
+        for (region, store) in map {
+            stores.push(
+                artifact_store(store, Some(region))
+                    .map_err(|e| format!("artifactStores.{region}: {e}"))?,
+            );
+        }
+    }
+    if stores.is_empty() {
+        return Err("neither artifactStore nor artifactStores is set".into());
+    }
+    let stages = obj
+        .get("stages")
+        .and_then(Value::as_array)
+        .ok_or("stages is missing")?
+        .iter()
+        .enumerate()
+        .map(|(i, s)| stage(s).map_err(|e| format!("stages[{i}]: {e}")))
+        .collect::<Result<_, _>>()?;
+    Ok(PipelineFacts {
+        name: name.into(),
+        account_id: subject.account_id.clone(),
+        stores,
+        stages,
+        tags: tags.map_or_else(
+            || Fact::unknown("the configuration item carries no tags"),
+            Fact::Known,
+        ),
+    })
+}
+
+fn artifact_store(value: &Value, region: Option<&str>) -> Result<ArtifactStore, String> {
+    let text = |k: &str| value.get(k).and_then(Value::as_str).map(Box::from);
+    let encryption_key = match value.get("encryptionKey").filter(|v| !v.is_null()) {
+        None => None,
+        Some(key) => Some(StoreKey {
+            key_type: key.get("type").and_then(Value::as_str).unwrap_or("").into(),
+            key: KeyRef::parse(
+                key.get("id")
+                    .and_then(Value::as_str)
+                    .ok_or("encryptionKey.id is missing")?,
+            ),
+        }),
+    };
+    Ok(ArtifactStore {
+        region: region.map(Box::from),
+        store_type: text("type").ok_or("type is missing")?,
+        location: text("location").ok_or("location is missing")?,
+        encryption_key,
+    })
+}
+
+fn stage(value: &Value) -> Result<Stage, String> {
+    let actions = value
+        .get("actions")
+        .and_then(Value::as_array)
+        .ok_or("actions is missing")?
+        .iter()
+        .map(|a| {
+            let type_id = a.get("actionTypeId").or_else(|| a.get("actionType"));
+            Action {
+                name: a.get("name").and_then(Value::as_str).unwrap_or("").into(),
+                provider: type_id
+                    .and_then(|t| t.get("provider"))
+                    .and_then(Value::as_str)
+                    .map(Box::from),
+                role_arn: a.get("roleArn").and_then(Value::as_str).map(Box::from),
+                configuration: match a.get("configuration") {
+                    Some(Value::Object(map)) => map
+                        .iter()
+                        .map(|(k, v)| (k.as_str().into(), scalar_text(v)))
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            }
+        })
+        .collect();
+    Ok(Stage {
+        name: value
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .into(),
+        actions,
+    })
+}
+
+fn encryption(value: Option<Value>) -> Fact<Option<DefaultEncryption>> {
+    let Some(value) = value else {
+        return Fact::unknown(
+            "supplementaryConfiguration.ServerSideEncryptionConfiguration is missing",
+        );
+    };
+    if value.is_null() {
+        return Fact::Known(None);
+    }
+    let Some(rules) = value.get("rules").and_then(Value::as_array) else {
+        return Fact::unknown("ServerSideEncryptionConfiguration.rules is missing");
+    };
+    let Some(default) = rules.iter().find_map(|r| {
+        r.get("applyServerSideEncryptionByDefault")
+            .filter(|d| !d.is_null())
+    }) else {
+        return Fact::Known(None);
+    };
+    match default.get("sseAlgorithm").and_then(Value::as_str) {
+        None => Fact::unknown("applyServerSideEncryptionByDefault.sseAlgorithm is missing"),
+        Some(algorithm) => Fact::Known(Some(DefaultEncryption {
+            algorithm: algorithm.into(),
+            key: default
+                .get("kmsMasterKeyID")
+                .and_then(Value::as_str)
+                .filter(|k| !k.is_empty())
+                .map(KeyRef::parse),
+        })),
+    }
+}
+
+fn versioning(value: Option<Value>) -> Fact<Versioning> {
+    match value
+        .as_ref()
+        .and_then(|v| v.get("status"))
+        .and_then(Value::as_str)
+    {
+        Some("Enabled") => Fact::Known(Versioning::Enabled),
+        Some("Suspended") => Fact::Known(Versioning::Suspended),
+        Some("Off") => Fact::Known(Versioning::Off),
+        Some(other) => Fact::unknown(format!(
+            "BucketVersioningConfiguration.status {other:?} is not Enabled, Suspended or Off"
+        )),
+        None => Fact::unknown(
+            "supplementaryConfiguration.BucketVersioningConfiguration.status is missing",
+        ),
+    }
+}
+
+fn public_access_block(value: Option<Value>) -> Fact<PublicAccessBlock> {
+    // Config omits the key when no bucket-level block is configured: that is "nothing blocked".
+    let Some(Value::Object(map)) = value else {
+        return Fact::Known(PublicAccessBlock::default());
+    };
+    let flag = |k: &str| {
+        matches!(map.get(k), Some(Value::Bool(true)))
+            || map
+                .get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case("true"))
+    };
+    Fact::Known(PublicAccessBlock {
+        block_public_acls: flag("blockPublicAcls"),
+        ignore_public_acls: flag("ignorePublicAcls"),
+        block_public_policy: flag("blockPublicPolicy"),
+        restrict_public_buckets: flag("restrictPublicBuckets"),
+    })
+}
+
+fn bucket_tag_sets(tagging: &Map<String, Value>) -> Vec<(Box<str>, Box<str>)> {
+    tagging
+        .get("tagSets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|set| set.get("tags").and_then(Value::as_object))
+        .flatten()
+        .map(|(k, v)| (k.as_str().into(), scalar_text(v)))
+        .collect()
+}
+
+fn capture_time(value: Option<&Value>) -> Result<Option<Box<str>>, ItemError> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let bad = |problem: String| ItemError {
+        field: "configurationItemCaptureTime",
+        problem,
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => DateTime::from_str(s, Format::DateTimeWithOffset)
+            .map(|_| Some(s.as_str().into()))
+            .map_err(|e| bad(format!("{s:?} is not an RFC 3339 time ({e})"))),
+        Some(Value::Number(n)) => {
+            let secs = n
+                .as_f64()
+                .ok_or_else(|| bad(format!("{n} is not a number of seconds")))?;
+            // Whole milliseconds: Config's precision, and free of float noise such as .430999.
+            #[allow(clippy::cast_possible_truncation)]
+            let millis = (secs * 1000.0).round() as i64;
+            DateTime::from_millis(millis)
+                .fmt(Format::DateTime)
+                .map(|s| Some(s.into()))
+                .map_err(|e| bad(format!("{n} is out of range ({e})")))
+        }
+        Some(other) => Err(bad(format!(
+            "{other} is neither RFC 3339 text nor epoch seconds"
+        ))),
+    }
+}
+
+/// Parses raw JSON and unwraps strings that hold JSON (the API shape encodes some values twice).
+fn decode(raw: &RawValue) -> Value {
+    decode_value(serde_json::from_str(raw.get()).unwrap_or(Value::Null))
+}
+
+fn decode_value(mut value: Value) -> Value {
+    for _ in 0..3 {
+        let Value::String(text) = &value else { break };
+        let trimmed = text.trim_start();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[') || trimmed.starts_with('"')) {
+            break;
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(inner) => value = inner,
+            Err(_) => break,
+        }
+    }
+    value
+}
+
+fn scalar_text(value: &Value) -> Box<str> {
+    match value {
+        Value::String(s) => s.as_str().into(),
+        Value::Null => "".into(),
+        other => other.to_string().into(),
+    }
+}
+
+#[cfg(test)]
+#[path = "config_item_tests.rs"]
+mod tests;

@@ -1,0 +1,228 @@
+use serde_json::{json, Value};
+
+use super::ConfigurationItem;
+use crate::facts::{Fact, KeyManager, KeyRef, ResourceFacts, ResourceKind, Versioning};
+
+const BUCKET_NOTIFICATION: &str =
+    include_str!("../../../tests/fixtures/items/bucket-notification-shape.json");
+const BUCKET_API: &str = include_str!("../../../tests/fixtures/items/bucket-api-shape.json");
+const KEY_NOTIFICATION: &str =
+    include_str!("../../../tests/fixtures/items/key-notification-shape.json");
+const KEY_API_ASYMMETRIC: &str =
+    include_str!("../../../tests/fixtures/items/key-api-shape-asymmetric.json");
+const PIPELINE: &str =
+    include_str!("../../../tests/fixtures/items/pipeline-notification-shape.json");
+
+fn facts(text: &str) -> (crate::facts::Subject, ResourceFacts) {
+    ConfigurationItem::from_json(text)
+        .expect("parses")
+        .into_facts()
+        .expect("has an identity")
+        .expect("is a supported type")
+}
+
+fn edit(text: &str, f: impl FnOnce(&mut Value)) -> String {
+    let mut v: Value = serde_json::from_str(text).expect("fixture is JSON");
+    f(&mut v);
+    v.to_string()
+}
+
+#[test]
+fn both_bucket_shapes_give_the_same_facts() {
+    let (s1, f1) = facts(BUCKET_NOTIFICATION);
+    let (s2, f2) = facts(BUCKET_API);
+    assert_eq!(f1, f2);
+    assert_eq!(s1.kind, ResourceKind::Bucket);
+    assert_eq!(s1.id, s2.id);
+    assert_eq!(s1.account_id.as_deref(), Some("111122223333"));
+    assert_eq!(s2.arn, s1.arn);
+    assert_eq!(s1.captured_at.as_deref(), Some("2026-11-02T09:15:27.431Z"));
+    assert_eq!(s2.captured_at.as_deref(), Some("2026-11-02T09:15:27.431Z"));
+    let ResourceFacts::Bucket(Fact::Known(b)) = f1 else {
+        panic!("bucket facts")
+    };
+    let enc = b.encryption.known().cloned().flatten().expect("encryption");
+    assert!(enc.uses_kms());
+    assert_eq!(
+        enc.key,
+        Some(KeyRef::parse(
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ))
+    );
+    assert_eq!(b.versioning, Fact::Known(Versioning::Enabled));
+    assert!(b.public_access_block.known().expect("pab").all_blocked());
+    let policy = b.policy.known().expect("policy");
+    assert!(policy.unencrypted_uploads.is_denied());
+    assert!(policy.insecure_transport.is_denied());
+    assert!(!policy.old_tls.is_denied());
+}
+
+#[test]
+fn both_key_shapes_are_read() {
+    let (_, f) = facts(KEY_NOTIFICATION);
+    let ResourceFacts::Key(Fact::Known(k)) = f else {
+        panic!("key facts")
+    };
+    assert_eq!(k.symmetric(), Fact::Known(true));
+    assert_eq!(k.manager, Fact::Known(KeyManager::Customer));
+    assert_eq!(k.rotation_enabled, Fact::Known(true));
+    let (s, f) = facts(KEY_API_ASYMMETRIC);
+    assert_eq!(s.captured_at.as_deref(), Some("2026-11-02T09:16:01.002Z"));
+    let ResourceFacts::Key(Fact::Known(k)) = f else {
+        panic!("key facts")
+    };
+    assert_eq!(k.symmetric(), Fact::Known(false));
+    assert_eq!(k.rotation_enabled, Fact::Known(false));
+}
+
+#[test]
+fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
+    let (s, f) = facts(PIPELINE);
+    assert_eq!(s.kind, ResourceKind::Pipeline);
+    let ResourceFacts::Pipeline(Fact::Known(p)) = f else {
+        panic!("pipeline facts")
+    };
+    assert_eq!(p.stores.len(), 1);
+    assert_eq!(
+        &*p.stores[0].location,
+        "codepipeline-eu-west-1-111122223333"
+    );
+    assert_eq!(p.stages.len(), 3);
+    assert_eq!(
+        p.stages[1].actions[0].provider.as_deref(),
+        Some("CodeBuild")
+    );
+    assert_eq!(p.tags.known().map(Vec::len), Some(2));
+    // The API shape: configuration as a string, `actionType` instead of `actionTypeId`,
+    // cross-region `artifactStores`, no tags.
+    let api = edit(PIPELINE, |v| {
+        let mut config = v["configuration"].take();
+        let decl = &mut config["pipeline"];
+        let store = decl["artifactStore"].take();
+        decl.as_object_mut()
+            .expect("object")
+            .remove("artifactStore");
+        decl["artifactStores"] =
+            json!({"eu-west-1": store, "us-east-1": {"type": "S3", "location": "other"}});
+        let action = &mut decl["stages"][0]["actions"][0];
+        action["actionType"] = action["actionTypeId"].take();
+        action
+            .as_object_mut()
+            .expect("object")
+            .remove("actionTypeId");
+        v["configuration"] = Value::String(config.to_string());
+        v.as_object_mut().expect("object").remove("tags");
+    });
+    let (_, f) = facts(&api);
+    let ResourceFacts::Pipeline(Fact::Known(p)) = f else {
+        panic!("pipeline facts")
+    };
+    assert_eq!(p.stores.len(), 2);
+    assert_eq!(
+        p.stages[0].actions[0].provider.as_deref(),
+        Some("CodeStarSourceConnection")
+    );
+    assert!(matches!(p.tags, Fact::Unknown(_)));
+}
+
+#[test]
+fn deleted_and_unrecorded_items_are_gone() {
+    for status in [
+        "ResourceDeleted",
+        "ResourceDeletedNotRecorded",
+        "ResourceNotRecorded",
+    ] {
+        let text = edit(BUCKET_NOTIFICATION, |v| {
+            v["configurationItemStatus"] = json!(status)
+        });
+        let (_, f) = facts(&text);
+        assert!(
+            matches!(f, ResourceFacts::Gone(ref r) if r.contains(status)),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn other_resource_types_are_skipped() {
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        v["resourceType"] = json!("AWS::EC2::Instance")
+    });
+    let item = ConfigurationItem::from_json(&text).expect("parses");
+    assert_eq!(item.into_facts().expect("ok"), None);
+}
+
+#[test]
+fn missing_identity_names_the_field() {
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        v.as_object_mut().expect("object").remove("resourceId");
+    });
+    let err = ConfigurationItem::from_json(&text)
+        .expect("parses")
+        .into_facts()
+        .expect_err("no id");
+    assert_eq!(err.field, "resourceId");
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        v["configurationItemCaptureTime"] = json!("yesterday")
+    });
+    let err = ConfigurationItem::from_json(&text)
+        .expect("parses")
+        .into_facts()
+        .expect_err("bad time");
+    assert_eq!(err.field, "configurationItemCaptureTime");
+}
+
+#[test]
+fn missing_or_malformed_supplementary_facts_are_unknown_not_defaults() {
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        let sup = v["supplementaryConfiguration"]
+            .as_object_mut()
+            .expect("object");
+        sup.remove("ServerSideEncryptionConfiguration");
+        sup.remove("BucketVersioningConfiguration");
+        sup.insert("BucketPolicy".into(), json!({"policyText": "{not json"}));
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Bucket(Fact::Known(b)) = f else {
+        panic!("bucket facts")
+    };
+    assert!(matches!(b.encryption, Fact::Unknown(_)));
+    assert!(matches!(b.versioning, Fact::Unknown(_)));
+    assert!(matches!(b.policy, Fact::Unknown(ref r) if r.contains("not valid JSON")));
+}
+
+#[test]
+fn no_policy_and_no_public_access_block_are_known_absences() {
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        let sup = v["supplementaryConfiguration"]
+            .as_object_mut()
+            .expect("object");
+        sup.insert("BucketPolicy".into(), json!({"policyText": null}));
+        sup.remove("PublicAccessBlockConfiguration");
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Bucket(Fact::Known(b)) = f else {
+        panic!("bucket facts")
+    };
+    assert!(!b
+        .policy
+        .known()
+        .expect("known")
+        .insecure_transport
+        .is_denied());
+    assert!(!b.public_access_block.known().expect("known").all_blocked());
+}
+
+#[test]
+fn tags_mark_artifact_stores_from_either_tag_source() {
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        v["tags"] = json!({});
+        v["supplementaryConfiguration"]["BucketTaggingConfiguration"] =
+            json!({"tagSets": [{"tags": {"artifact-guard:artifact-store": "TRUE"}}]});
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Bucket(Fact::Known(b)) = f else {
+        panic!("bucket facts")
+    };
+    assert!(b.tagged_artifact_store);
+}

@@ -1,0 +1,15 @@
+//! artifact-guard's engine: facts about AWS CodePipeline artifact buckets, KMS keys and
+//! pipelines, the controls AWS's guidance implies for them, and their assessment.
+//!
+//! ```text
+//! configuration item / snapshot / live AWS ──► facts ──► controls ──► Evaluation (Config shape)
+//! ```
+//! Evaluation is pure: no I/O below [`assess::snapshot`], which only reads a stream.
+
+pub mod assess;
+pub mod controls;
+pub mod facts;
+pub mod policy;
+
+pub use assess::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, Scope, ScopeIndex};
+pub use controls::{ControlId, Finding, Status};
