@@ -156,3 +156,6 @@ fn unreadable(kind: ResourceKind, reason: &str, out: &mut Vec<Outcome>) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

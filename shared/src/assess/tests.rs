@@ -37,7 +37,10 @@ pub(crate) fn full_policy(bucket: &str) -> Fact<PolicyAnswers> {
          "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}
     ]});
     let policy = Policy::from_value(&doc).expect("valid");
-    Fact::Known(PolicyAnswers::of(&policy, &format!("arn:aws:s3:::{bucket}")))
+    Fact::Known(PolicyAnswers::of(
+        &policy,
+        &format!("arn:aws:s3:::{bucket}"),
+    ))
 }
 
 pub(crate) fn good_bucket(name: &str) -> BucketFacts {
@@ -81,7 +84,10 @@ pub(crate) fn good_pipeline(name: &str) -> PipelineFacts {
             region: None,
             store_type: "S3".into(),
             location: BUCKET.into(),
-            encryption_key: Some(StoreKey { key_type: "KMS".into(), key: KeyRef::parse(&key_arn(KEY_ID)) }),
+            encryption_key: Some(StoreKey {
+                key_type: "KMS".into(),
+                key: KeyRef::parse(&key_arn(KEY_ID)),
+            }),
         }],
         stages: vec![
             Stage {
@@ -116,27 +122,48 @@ pub(crate) struct World {
 impl World {
     pub(crate) fn new() -> Self {
         let mut inventory = Inventory::new();
-        inventory.insert(subject(ResourceKind::Bucket, BUCKET), ResourceFacts::Bucket(Fact::Known(good_bucket(BUCKET))));
-        inventory.insert(subject(ResourceKind::Key, KEY_ID), ResourceFacts::Key(Fact::Known(good_key(KEY_ID))));
-        inventory.insert(subject(ResourceKind::Pipeline, "web"), ResourceFacts::Pipeline(Fact::Known(good_pipeline("web"))));
-        Self { inventory, params: RuleParameters::default() }
+        inventory.insert(
+            subject(ResourceKind::Bucket, BUCKET),
+            ResourceFacts::Bucket(Fact::Known(good_bucket(BUCKET))),
+        );
+        inventory.insert(
+            subject(ResourceKind::Key, KEY_ID),
+            ResourceFacts::Key(Fact::Known(good_key(KEY_ID))),
+        );
+        inventory.insert(
+            subject(ResourceKind::Pipeline, "web"),
+            ResourceFacts::Pipeline(Fact::Known(good_pipeline("web"))),
+        );
+        Self {
+            inventory,
+            params: RuleParameters::default(),
+        }
     }
 
     pub(crate) fn bucket(mut self, b: BucketFacts) -> Self {
         let id = b.name.to_string();
-        self.inventory.insert(subject(ResourceKind::Bucket, &id), ResourceFacts::Bucket(Fact::Known(b)));
+        self.inventory.insert(
+            subject(ResourceKind::Bucket, &id),
+            ResourceFacts::Bucket(Fact::Known(b)),
+        );
         self
     }
 
     pub(crate) fn key(mut self, k: KeyFacts) -> Self {
         let id = k.key_id.to_string();
-        self.inventory.insert(subject(ResourceKind::Key, &id), ResourceFacts::Key(Fact::Known(k)));
+        self.inventory.insert(
+            subject(ResourceKind::Key, &id),
+            ResourceFacts::Key(Fact::Known(k)),
+        );
         self
     }
 
     pub(crate) fn pipeline(mut self, p: PipelineFacts) -> Self {
         let id = p.name.to_string();
-        self.inventory.insert(subject(ResourceKind::Pipeline, &id), ResourceFacts::Pipeline(Fact::Known(p)));
+        self.inventory.insert(
+            subject(ResourceKind::Pipeline, &id),
+            ResourceFacts::Pipeline(Fact::Known(p)),
+        );
         self
     }
 
@@ -148,30 +175,45 @@ impl World {
     pub(crate) fn assess(&self, kind: ResourceKind, id: &str) -> Evaluation {
         let scope = ScopeIndex::from_inventory(&self.inventory);
         let assessor = Assessor::new(&self.params, &self.inventory, &scope);
-        let found = assessor
-            .assess_all()
-            .find(|e| e.compliance_resource_type == kind.config_type() && &*e.compliance_resource_id == id);
+        let found = assessor.assess_all().find(|e| {
+            e.compliance_resource_type == kind.config_type() && &*e.compliance_resource_id == id
+        });
         found.expect("resource assessed")
     }
 }
 
 fn status(e: &Evaluation, control: C) -> Status {
-    e.findings.iter().find(|f| f.control == control).map(|f| f.status).expect("finding present")
+    e.findings
+        .iter()
+        .find(|f| f.control == control)
+        .map(|f| f.status)
+        .expect("finding present")
 }
 
 fn detail(e: &Evaluation, control: C) -> String {
-    e.findings.iter().find(|f| f.control == control).map(|f| f.detail.to_string()).expect("finding present")
+    e.findings
+        .iter()
+        .find(|f| f.control == control)
+        .map(|f| f.detail.to_string())
+        .expect("finding present")
 }
 
 #[test]
 fn a_well_protected_account_is_compliant_with_full_scores() {
     let w = World::new();
-    for (kind, id) in [(ResourceKind::Bucket, BUCKET), (ResourceKind::Key, KEY_ID), (ResourceKind::Pipeline, "web")] {
+    for (kind, id) in [
+        (ResourceKind::Bucket, BUCKET),
+        (ResourceKind::Key, KEY_ID),
+        (ResourceKind::Pipeline, "web"),
+    ] {
         let e = w.assess(kind, id);
         assert_eq!(e.compliance_type, Compliance::Compliant, "{e:#?}");
         // The pipeline's cross-account control is NOT_APPLICABLE and does not count.
         assert_eq!(e.score, Some(100), "{e:#?}");
-        assert_eq!(e.ordering_timestamp.as_deref(), Some("2026-11-02T09:15:27.431Z"));
+        assert_eq!(
+            e.ordering_timestamp.as_deref(),
+            Some("2026-11-02T09:15:27.431Z")
+        );
     }
     let bucket = w.assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(bucket.findings.len(), 8);
@@ -181,33 +223,67 @@ fn a_well_protected_account_is_compliant_with_full_scores() {
 #[test]
 fn bucket_sse_kms() {
     let mut aes = good_bucket(BUCKET);
-    aes.encryption = Fact::Known(Some(DefaultEncryption { algorithm: "AES256".into(), key: None }));
-    let e = World::new().bucket(aes).assess(ResourceKind::Bucket, BUCKET);
+    aes.encryption = Fact::Known(Some(DefaultEncryption {
+        algorithm: "AES256".into(),
+        key: None,
+    }));
+    let e = World::new()
+        .bucket(aes)
+        .assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketSseKms), Status::Fail);
     assert_eq!(status(&e, C::BucketKeyUsable), Status::NotApplicable);
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
-    assert!(e.annotation.starts_with("bucket-sse-kms FAIL: default encryption is AES256"), "{}", e.annotation);
+    assert!(
+        e.annotation
+            .starts_with("bucket-sse-kms FAIL: default encryption is AES256"),
+        "{}",
+        e.annotation
+    );
 
     let mut dsse = good_bucket(BUCKET);
-    dsse.encryption = Fact::Known(Some(DefaultEncryption { algorithm: "aws:kms:dsse".into(), key: None }));
-    let e = World::new().bucket(dsse).assess(ResourceKind::Bucket, BUCKET);
+    dsse.encryption = Fact::Known(Some(DefaultEncryption {
+        algorithm: "aws:kms:dsse".into(),
+        key: None,
+    }));
+    let e = World::new()
+        .bucket(dsse)
+        .assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketSseKms), Status::Pass);
 
     let mut none = good_bucket(BUCKET);
     none.encryption = Fact::Known(None);
-    assert_eq!(status(&World::new().bucket(none).assess(ResourceKind::Bucket, BUCKET), C::BucketSseKms), Status::Fail);
+    assert_eq!(
+        status(
+            &World::new()
+                .bucket(none)
+                .assess(ResourceKind::Bucket, BUCKET),
+            C::BucketSseKms
+        ),
+        Status::Fail
+    );
 
     let mut unknown = good_bucket(BUCKET);
-    unknown.encryption = Fact::unknown("supplementaryConfiguration.ServerSideEncryptionConfiguration is missing");
-    let e = World::new().bucket(unknown).assess(ResourceKind::Bucket, BUCKET);
+    unknown.encryption =
+        Fact::unknown("supplementaryConfiguration.ServerSideEncryptionConfiguration is missing");
+    let e = World::new()
+        .bucket(unknown)
+        .assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketSseKms), Status::Unknown);
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
-    assert!(e.annotation.contains("ServerSideEncryptionConfiguration is missing"), "{}", e.annotation);
+    assert!(
+        e.annotation
+            .contains("ServerSideEncryptionConfiguration is missing"),
+        "{}",
+        e.annotation
+    );
 }
 
 fn bucket_with_key(key: Option<&str>) -> BucketFacts {
     let mut b = good_bucket(BUCKET);
-    b.encryption = Fact::Known(Some(DefaultEncryption { algorithm: "aws:kms".into(), key: key.map(KeyRef::parse) }));
+    b.encryption = Fact::Known(Some(DefaultEncryption {
+        algorithm: "aws:kms".into(),
+        key: key.map(KeyRef::parse),
+    }));
     b
 }
 
@@ -215,10 +291,22 @@ fn bucket_with_key(key: Option<&str>) -> BucketFacts {
 fn bucket_key_usable() {
     let cases: Vec<(World, Status)> = vec![
         (World::new().bucket(bucket_with_key(None)), Status::Pass),
-        (World::new().bucket(bucket_with_key(Some("alias/aws/s3"))), Status::Pass),
-        (World::new().bucket(bucket_with_key(Some(KEY_ID))), Status::Pass),
-        (World::new().bucket(bucket_with_key(Some("alias/unknown"))), Status::Unknown),
-        (World::new().bucket(bucket_with_key(Some("0000-missing"))), Status::Unknown),
+        (
+            World::new().bucket(bucket_with_key(Some("alias/aws/s3"))),
+            Status::Pass,
+        ),
+        (
+            World::new().bucket(bucket_with_key(Some(KEY_ID))),
+            Status::Pass,
+        ),
+        (
+            World::new().bucket(bucket_with_key(Some("alias/unknown"))),
+            Status::Unknown,
+        ),
+        (
+            World::new().bucket(bucket_with_key(Some("0000-missing"))),
+            Status::Unknown,
+        ),
     ];
     for (world, expected) in cases {
         let e = world.assess(ResourceKind::Bucket, BUCKET);
@@ -226,37 +314,67 @@ fn bucket_key_usable() {
     }
     let mut asymmetric = good_key(KEY_ID);
     asymmetric.spec = Fact::Known("RSA_2048".into());
-    let e = World::new().key(asymmetric).assess(ResourceKind::Bucket, BUCKET);
+    let e = World::new()
+        .key(asymmetric)
+        .assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketKeyUsable), Status::Fail);
-    assert!(detail(&e, C::BucketKeyUsable).contains("CodePipeline only supports symmetric KMS keys"));
+    assert!(
+        detail(&e, C::BucketKeyUsable).contains("CodePipeline only supports symmetric KMS keys")
+    );
     let mut hmac = good_key(KEY_ID);
     hmac.spec = Fact::Known("HMAC_256".into());
     hmac.usage = Fact::Known("GENERATE_VERIFY_MAC".into());
-    assert_eq!(status(&World::new().key(hmac).assess(ResourceKind::Bucket, BUCKET), C::BucketKeyUsable), Status::Fail);
+    assert_eq!(
+        status(
+            &World::new().key(hmac).assess(ResourceKind::Bucket, BUCKET),
+            C::BucketKeyUsable
+        ),
+        Status::Fail
+    );
     let mut disabled = good_key(KEY_ID);
     disabled.state = Fact::Known("Disabled".into());
-    let e = World::new().key(disabled).assess(ResourceKind::Bucket, BUCKET);
+    let e = World::new()
+        .key(disabled)
+        .assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketKeyUsable), Status::Fail);
     assert!(detail(&e, C::BucketKeyUsable).contains("Disabled"));
 
     let mut gone = World::new();
-    gone.inventory.insert(subject(ResourceKind::Key, KEY_ID), ResourceFacts::Gone("configuration item status is ResourceDeleted".into()));
-    assert_eq!(status(&gone.assess(ResourceKind::Bucket, BUCKET), C::BucketKeyUsable), Status::Fail);
+    gone.inventory.insert(
+        subject(ResourceKind::Key, KEY_ID),
+        ResourceFacts::Gone("configuration item status is ResourceDeleted".into()),
+    );
+    assert_eq!(
+        status(
+            &gone.assess(ResourceKind::Bucket, BUCKET),
+            C::BucketKeyUsable
+        ),
+        Status::Fail
+    );
 }
 
 #[test]
 fn bucket_policy_controls() {
     let mut none = good_bucket(BUCKET);
     none.policy = Fact::Known(PolicyAnswers::no_policy());
-    let e = World::new().bucket(none).assess(ResourceKind::Bucket, BUCKET);
-    for c in [C::BucketDenyUnencryptedUploads, C::BucketDenyInsecureTransport, C::BucketDenyOldTls] {
+    let e = World::new()
+        .bucket(none)
+        .assess(ResourceKind::Bucket, BUCKET);
+    for c in [
+        C::BucketDenyUnencryptedUploads,
+        C::BucketDenyInsecureTransport,
+        C::BucketDenyOldTls,
+    ] {
         assert_eq!(status(&e, c), Status::Fail);
         assert!(detail(&e, c).contains("no bucket policy"));
     }
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
     let mut bad = good_bucket(BUCKET);
-    bad.policy = BucketFacts::policy_from_text(Some("{\"Statement\": 5}"), "arn:aws:s3:::artifacts-web");
-    let e = World::new().bucket(bad).assess(ResourceKind::Bucket, BUCKET);
+    bad.policy =
+        BucketFacts::policy_from_text(Some("{\"Statement\": 5}"), "arn:aws:s3:::artifacts-web");
+    let e = World::new()
+        .bucket(bad)
+        .assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketDenyInsecureTransport), Status::Unknown);
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
 }
@@ -265,8 +383,14 @@ fn bucket_policy_controls() {
 fn advisory_bucket_controls_lower_the_score_only() {
     let mut b = good_bucket(BUCKET);
     b.versioning = Fact::Known(Versioning::Suspended);
-    b.public_access_block = Fact::Known(PublicAccessBlock { block_public_acls: true, ..Default::default() });
-    b.encryption = Fact::Known(Some(DefaultEncryption { algorithm: "aws:kms".into(), key: None }));
+    b.public_access_block = Fact::Known(PublicAccessBlock {
+        block_public_acls: true,
+        ..Default::default()
+    });
+    b.encryption = Fact::Known(Some(DefaultEncryption {
+        algorithm: "aws:kms".into(),
+        key: None,
+    }));
     let e = World::new().bucket(b).assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(status(&e, C::BucketVersioning), Status::Fail);
     assert_eq!(status(&e, C::BucketPublicAccessBlocked), Status::Fail);
@@ -284,21 +408,34 @@ fn advisory_bucket_controls_lower_the_score_only() {
 fn required_controls_parameter_promotes_advisory_controls() {
     let mut b = good_bucket(BUCKET);
     b.versioning = Fact::Known(Versioning::Off);
-    let world = World::new().bucket(b).params(r#"{"requiredControls": "bucket-versioning"}"#);
+    let world = World::new()
+        .bucket(b)
+        .params(r#"{"requiredControls": "bucket-versioning"}"#);
     let e = world.assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
-    assert!(e.findings.iter().any(|f| f.control == C::BucketVersioning && f.required));
+    assert!(e
+        .findings
+        .iter()
+        .any(|f| f.control == C::BucketVersioning && f.required));
     // And a pipeline on that bucket is no longer on a protected store.
     let p = world.assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&p, C::PipelineStoreProtected), Status::Fail);
-    assert!(detail(&p, C::PipelineStoreProtected).contains("bucket-versioning"), "{p:#?}");
+    assert!(
+        detail(&p, C::PipelineStoreProtected).contains("bucket-versioning"),
+        "{p:#?}"
+    );
 }
 
 #[test]
 fn key_controls() {
     let e = World::new().assess(ResourceKind::Key, KEY_ID);
     assert_eq!(status(&e, C::KeySymmetric), Status::Pass);
-    for state in ["PendingDeletion", "Disabled", "PendingImport", "Unavailable"] {
+    for state in [
+        "PendingDeletion",
+        "Disabled",
+        "PendingImport",
+        "Unavailable",
+    ] {
         let mut k = good_key(KEY_ID);
         k.state = Fact::Known(state.into());
         let e = World::new().key(k).assess(ResourceKind::Key, KEY_ID);
@@ -319,11 +456,20 @@ fn key_rotation() {
     let rotation = |edit: fn(&mut KeyFacts)| {
         let mut k = good_key(KEY_ID);
         edit(&mut k);
-        status(&World::new().key(k).assess(ResourceKind::Key, KEY_ID), C::KeyRotation)
+        status(
+            &World::new().key(k).assess(ResourceKind::Key, KEY_ID),
+            C::KeyRotation,
+        )
     };
     assert_eq!(rotation(|_| {}), Status::Pass);
-    assert_eq!(rotation(|k| k.rotation_enabled = Fact::Known(false)), Status::Fail);
-    assert_eq!(rotation(|k| k.rotation_enabled = Fact::unknown("AccessDenied")), Status::Unknown);
+    assert_eq!(
+        rotation(|k| k.rotation_enabled = Fact::Known(false)),
+        Status::Fail
+    );
+    assert_eq!(
+        rotation(|k| k.rotation_enabled = Fact::unknown("AccessDenied")),
+        Status::Unknown
+    );
     assert_eq!(
         rotation(|k| {
             k.manager = Fact::Known(KeyManager::Aws);
@@ -331,22 +477,35 @@ fn key_rotation() {
         }),
         Status::Pass
     );
-    assert_eq!(rotation(|k| k.origin = Fact::Known("EXTERNAL".into())), Status::NotApplicable);
-    assert_eq!(rotation(|k| k.custom_key_store = true), Status::NotApplicable);
+    assert_eq!(
+        rotation(|k| k.origin = Fact::Known("EXTERNAL".into())),
+        Status::NotApplicable
+    );
+    assert_eq!(
+        rotation(|k| k.custom_key_store = true),
+        Status::NotApplicable
+    );
 }
 
 #[test]
 fn pipeline_store_protected() {
     let mut aes = good_bucket(BUCKET);
-    aes.encryption = Fact::Known(Some(DefaultEncryption { algorithm: "AES256".into(), key: None }));
-    let e = World::new().bucket(aes).assess(ResourceKind::Pipeline, "web");
+    aes.encryption = Fact::Known(Some(DefaultEncryption {
+        algorithm: "AES256".into(),
+        key: None,
+    }));
+    let e = World::new()
+        .bucket(aes)
+        .assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&e, C::PipelineStoreProtected), Status::Fail);
     assert!(detail(&e, C::PipelineStoreProtected).contains("bucket-sse-kms"));
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
 
     let mut missing = good_pipeline("web");
     missing.stores[0].location = "not-recorded".into();
-    let e = World::new().pipeline(missing).assess(ResourceKind::Pipeline, "web");
+    let e = World::new()
+        .pipeline(missing)
+        .assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&e, C::PipelineStoreProtected), Status::Unknown);
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
 
@@ -358,7 +517,10 @@ fn pipeline_store_protected() {
     two.stores.push(second);
     let mut weak = good_bucket("weak-store");
     weak.policy = Fact::Known(PolicyAnswers::no_policy());
-    let e = World::new().bucket(weak).pipeline(two).assess(ResourceKind::Pipeline, "web");
+    let e = World::new()
+        .bucket(weak)
+        .pipeline(two)
+        .assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&e, C::PipelineStoreProtected), Status::Fail);
     assert!(detail(&e, C::PipelineStoreProtected).contains("weak-store"));
 }
@@ -367,15 +529,35 @@ fn pipeline_store_protected() {
 fn pipeline_key_usable() {
     let with_key = |key: Option<(&str, &str)>| {
         let mut p = good_pipeline("web");
-        p.stores[0].encryption_key = key.map(|(t, id)| StoreKey { key_type: t.into(), key: KeyRef::parse(id) });
+        p.stores[0].encryption_key = key.map(|(t, id)| StoreKey {
+            key_type: t.into(),
+            key: KeyRef::parse(id),
+        });
         p
     };
-    let s = |w: World| status(&w.assess(ResourceKind::Pipeline, "web"), C::PipelineKeyUsable);
+    let s = |w: World| {
+        status(
+            &w.assess(ResourceKind::Pipeline, "web"),
+            C::PipelineKeyUsable,
+        )
+    };
     assert_eq!(s(World::new().pipeline(with_key(None))), Status::Pass);
-    assert_eq!(s(World::new().pipeline(with_key(Some(("KMS", KEY_ID))))), Status::Pass);
-    assert_eq!(s(World::new().pipeline(with_key(Some(("KMS", "alias/aws/s3"))))), Status::Pass);
-    assert_eq!(s(World::new().pipeline(with_key(Some(("AES", KEY_ID))))), Status::Fail);
-    assert_eq!(s(World::new().pipeline(with_key(Some(("KMS", "nope"))))), Status::Unknown);
+    assert_eq!(
+        s(World::new().pipeline(with_key(Some(("KMS", KEY_ID))))),
+        Status::Pass
+    );
+    assert_eq!(
+        s(World::new().pipeline(with_key(Some(("KMS", "alias/aws/s3"))))),
+        Status::Pass
+    );
+    assert_eq!(
+        s(World::new().pipeline(with_key(Some(("AES", KEY_ID))))),
+        Status::Fail
+    );
+    assert_eq!(
+        s(World::new().pipeline(with_key(Some(("KMS", "nope"))))),
+        Status::Unknown
+    );
     let mut asym = good_key(KEY_ID);
     asym.usage = Fact::Known("SIGN_VERIFY".into());
     asym.spec = Fact::Known("RSA_4096".into());
@@ -387,68 +569,155 @@ fn pipeline_cross_account_cmk() {
     let cross = |key: Option<&str>| {
         let mut p = good_pipeline("web");
         p.stages[1].actions[0].role_arn = Some("arn:aws:iam::444455556666:role/deploy".into());
-        p.stores[0].encryption_key = key.map(|k| StoreKey { key_type: "KMS".into(), key: KeyRef::parse(k) });
+        p.stores[0].encryption_key = key.map(|k| StoreKey {
+            key_type: "KMS".into(),
+            key: KeyRef::parse(k),
+        });
         p
     };
     let s = |w: World| {
         let e = w.assess(ResourceKind::Pipeline, "web");
-        (status(&e, C::PipelineCrossAccountCmk), detail(&e, C::PipelineCrossAccountCmk), e.compliance_type)
+        (
+            status(&e, C::PipelineCrossAccountCmk),
+            detail(&e, C::PipelineCrossAccountCmk),
+            e.compliance_type,
+        )
     };
     assert_eq!(s(World::new()).0, Status::NotApplicable);
     let (st, why, compliance) = s(World::new().pipeline(cross(None)));
     assert_eq!((st, compliance), (Status::Fail, Compliance::NonCompliant));
-    assert!(why.contains("444455556666") && why.contains("aws/s3"), "{why}");
-    assert_eq!(s(World::new().pipeline(cross(Some("alias/aws/s3")))).0, Status::Fail);
-    assert_eq!(s(World::new().pipeline(cross(Some(&key_arn(KEY_ID))))).0, Status::Pass);
+    assert!(
+        why.contains("444455556666") && why.contains("aws/s3"),
+        "{why}"
+    );
+    assert_eq!(
+        s(World::new().pipeline(cross(Some("alias/aws/s3")))).0,
+        Status::Fail
+    );
+    assert_eq!(
+        s(World::new().pipeline(cross(Some(&key_arn(KEY_ID))))).0,
+        Status::Pass
+    );
     assert_eq!(
         s(World::new().pipeline(cross(Some("arn:aws:kms:eu-west-1:444455556666:key/shared")))).0,
         Status::Pass
     );
     let mut aws_key = good_key(KEY_ID);
     aws_key.manager = Fact::Known(KeyManager::Aws);
-    assert_eq!(s(World::new().key(aws_key).pipeline(cross(Some(KEY_ID)))).0, Status::Fail);
+    assert_eq!(
+        s(World::new().key(aws_key).pipeline(cross(Some(KEY_ID)))).0,
+        Status::Fail
+    );
 }
 
 fn with_config(key: &str, value: &str) -> PipelineFacts {
     let mut p = good_pipeline("web");
-    p.stages[0].actions[0].configuration.push((key.into(), value.into()));
+    p.stages[0].actions[0]
+        .configuration
+        .push((key.into(), value.into()));
     p
 }
 
 #[test]
 fn pipeline_no_url_credentials() {
-    let s = |p| status(&World::new().pipeline(p).assess(ResourceKind::Pipeline, "web"), C::PipelineNoUrlCredentials);
-    assert_eq!(s(with_config("Repo", "git@github.com:org/repo.git")), Status::Pass);
-    assert_eq!(s(with_config("Repo", "https://bob:hunter2@git.example.com/r.git")), Status::Fail);
+    let s = |p| {
+        status(
+            &World::new()
+                .pipeline(p)
+                .assess(ResourceKind::Pipeline, "web"),
+            C::PipelineNoUrlCredentials,
+        )
+    };
+    assert_eq!(
+        s(with_config("Repo", "git@github.com:org/repo.git")),
+        Status::Pass
+    );
+    assert_eq!(
+        s(with_config(
+            "Repo",
+            "https://bob:hunter2@git.example.com/r.git"
+        )),
+        Status::Fail
+    );
     let e = World::new()
-        .pipeline(with_config("Url", "https://hooks.example.com/x?token=s3cr3tvalue"))
+        .pipeline(with_config(
+            "Url",
+            "https://hooks.example.com/x?token=s3cr3tvalue",
+        ))
         .assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&e, C::PipelineNoUrlCredentials), Status::Fail);
-    assert!(!e.annotation.contains("s3cr3tvalue"), "annotation repeats the secret: {}", e.annotation);
+    assert!(
+        !e.annotation.contains("s3cr3tvalue"),
+        "annotation repeats the secret: {}",
+        e.annotation
+    );
     assert!(e.findings.iter().all(|f| !f.detail.contains("s3cr3tvalue")));
 }
 
 #[test]
 fn pipeline_no_plaintext_secrets() {
-    let s = |p| status(&World::new().pipeline(p).assess(ResourceKind::Pipeline, "web"), C::PipelineNoPlaintextSecrets);
+    let s = |p| {
+        status(
+            &World::new()
+                .pipeline(p)
+                .assess(ResourceKind::Pipeline, "web"),
+            C::PipelineNoPlaintextSecrets,
+        )
+    };
     assert_eq!(s(with_config("OAuthToken", "****")), Status::Pass);
-    assert_eq!(s(with_config("OAuthToken", "{{resolve:secretsmanager:github:SecretString:token}}")), Status::Pass);
-    assert_eq!(s(with_config("OAuthToken", "#{secrets.token}")), Status::Pass);
-    assert_eq!(s(with_config("OAuthToken", "ghp_realtoken123")), Status::Fail);
+    assert_eq!(
+        s(with_config(
+            "OAuthToken",
+            "{{resolve:secretsmanager:github:SecretString:token}}"
+        )),
+        Status::Pass
+    );
+    assert_eq!(
+        s(with_config("OAuthToken", "#{secrets.token}")),
+        Status::Pass
+    );
+    assert_eq!(
+        s(with_config("OAuthToken", "ghp_realtoken123")),
+        Status::Fail
+    );
     assert_eq!(s(with_config("WebhookSecret", "abc")), Status::Fail);
     let env = |v: &str| with_config("EnvironmentVariables", v);
-    assert_eq!(s(env(r#"[{"name":"GITHUB_TOKEN","value":"ghp_x","type":"PLAINTEXT"}]"#)), Status::Fail);
-    assert_eq!(s(env(r#"[{"name":"GITHUB_TOKEN","value":"ghp_x"}]"#)), Status::Fail);
-    assert_eq!(s(env(r#"[{"name":"GITHUB_TOKEN","value":"/ci/gh","type":"PARAMETER_STORE"}]"#)), Status::Pass);
-    assert_eq!(s(env(r#"[{"name":"STAGE","value":"prod","type":"PLAINTEXT"}]"#)), Status::Pass);
+    assert_eq!(
+        s(env(
+            r#"[{"name":"GITHUB_TOKEN","value":"ghp_x","type":"PLAINTEXT"}]"#
+        )),
+        Status::Fail
+    );
+    assert_eq!(
+        s(env(r#"[{"name":"GITHUB_TOKEN","value":"ghp_x"}]"#)),
+        Status::Fail
+    );
+    assert_eq!(
+        s(env(
+            r#"[{"name":"GITHUB_TOKEN","value":"/ci/gh","type":"PARAMETER_STORE"}]"#
+        )),
+        Status::Pass
+    );
+    assert_eq!(
+        s(env(
+            r#"[{"name":"STAGE","value":"prod","type":"PLAINTEXT"}]"#
+        )),
+        Status::Pass
+    );
     assert_eq!(s(env("not json")), Status::Unknown);
 }
 
 #[test]
 fn pipeline_no_personal_data() {
     let s = |p: PipelineFacts| {
-        let e = World::new().pipeline(p).assess(ResourceKind::Pipeline, "web");
-        assert!(!e.annotation.contains("jane@example.com"), "{}", e.annotation);
+        let e = World::new()
+            .pipeline(p)
+            .assess(ResourceKind::Pipeline, "web");
+        assert!(
+            !e.annotation.contains("jane@example.com"),
+            "{}",
+            e.annotation
+        );
         status(&e, C::PipelineNoPersonalData)
     };
     let mut tagged = good_pipeline("web");
@@ -469,7 +738,9 @@ fn pipeline_no_personal_data() {
 fn pipeline_customer_managed_key_is_advisory() {
     let mut p = good_pipeline("web");
     p.stores[0].encryption_key = None;
-    let e = World::new().pipeline(p).assess(ResourceKind::Pipeline, "web");
+    let e = World::new()
+        .pipeline(p)
+        .assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&e, C::PipelineCustomerManagedKey), Status::Fail);
     assert_eq!(e.compliance_type, Compliance::Compliant);
     // 5 of 6 applicable pass (cross-account is NOT_APPLICABLE).
@@ -487,35 +758,62 @@ fn scope_decides_which_buckets_and_keys_are_assessed() {
     tagged.name = "tagged-store".into();
     tagged.tagged_artifact_store = true;
     let stray_key = good_key("stray-key");
-    let world = World::new().bucket(stray).bucket(wizard).bucket(tagged).key(stray_key);
+    let world = World::new()
+        .bucket(stray)
+        .bucket(wizard)
+        .bucket(tagged)
+        .key(stray_key);
     let c = |kind, id| world.assess(kind, id).compliance_type;
-    assert_eq!(c(ResourceKind::Bucket, "team-logs"), Compliance::NotApplicable);
-    assert_eq!(c(ResourceKind::Bucket, "codepipeline-eu-west-1-111122223333"), Compliance::NonCompliant);
-    assert_eq!(c(ResourceKind::Bucket, "tagged-store"), Compliance::NonCompliant);
+    assert_eq!(
+        c(ResourceKind::Bucket, "team-logs"),
+        Compliance::NotApplicable
+    );
+    assert_eq!(
+        c(ResourceKind::Bucket, "codepipeline-eu-west-1-111122223333"),
+        Compliance::NonCompliant
+    );
+    assert_eq!(
+        c(ResourceKind::Bucket, "tagged-store"),
+        Compliance::NonCompliant
+    );
     assert_eq!(c(ResourceKind::Key, "stray-key"), Compliance::NotApplicable);
     assert_eq!(c(ResourceKind::Key, KEY_ID), Compliance::Compliant);
     let mut untagged_store = good_bucket(BUCKET);
     untagged_store.tagged_artifact_store = false;
     assert_eq!(
-        World::new().bucket(untagged_store).assess(ResourceKind::Bucket, BUCKET).compliance_type,
+        World::new()
+            .bucket(untagged_store)
+            .assess(ResourceKind::Bucket, BUCKET)
+            .compliance_type,
         Compliance::Compliant,
         "named by a pipeline"
     );
-    let all = World::new().bucket(good_bucket("x")).params(r#"{"scope": "all"}"#);
+    let all = World::new()
+        .bucket(good_bucket("x"))
+        .params(r#"{"scope": "all"}"#);
     let mut x = good_bucket("team-logs");
     x.tagged_artifact_store = false;
     let all = all.bucket(x);
-    assert_eq!(all.assess(ResourceKind::Bucket, "team-logs").compliance_type, Compliance::Compliant);
+    assert_eq!(
+        all.assess(ResourceKind::Bucket, "team-logs")
+            .compliance_type,
+        Compliance::Compliant
+    );
 }
 
 #[test]
 fn exempt_and_gone_resources_are_not_applicable() {
-    let e = World::new().params(r#"{"exemptResources": "web, other"}"#).assess(ResourceKind::Pipeline, "web");
+    let e = World::new()
+        .params(r#"{"exemptResources": "web, other"}"#)
+        .assess(ResourceKind::Pipeline, "web");
     assert_eq!(e.compliance_type, Compliance::NotApplicable);
     assert!(e.annotation.contains("exemptResources"));
     assert_eq!(e.score, None);
     let mut w = World::new();
-    w.inventory.insert(subject(ResourceKind::Bucket, BUCKET), ResourceFacts::Gone("configuration item status is ResourceDeleted".into()));
+    w.inventory.insert(
+        subject(ResourceKind::Bucket, BUCKET),
+        ResourceFacts::Gone("configuration item status is ResourceDeleted".into()),
+    );
     let e = w.assess(ResourceKind::Bucket, BUCKET);
     assert_eq!(e.compliance_type, Compliance::NotApplicable);
     assert_eq!(e.annotation, "configuration item status is ResourceDeleted");
@@ -524,7 +822,10 @@ fn exempt_and_gone_resources_are_not_applicable() {
 #[test]
 fn unreadable_resources_are_non_compliant_with_the_reason() {
     let mut w = World::new();
-    w.inventory.insert(subject(ResourceKind::Key, KEY_ID), ResourceFacts::Key(Fact::unknown("AccessDenied on kms:DescribeKey")));
+    w.inventory.insert(
+        subject(ResourceKind::Key, KEY_ID),
+        ResourceFacts::Key(Fact::unknown("AccessDenied on kms:DescribeKey")),
+    );
     let e = w.assess(ResourceKind::Key, KEY_ID);
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
     assert!(e.findings.iter().all(|f| f.status == Status::Unknown));
@@ -540,13 +841,27 @@ fn annotations_fit_in_256_characters_and_name_required_failures_first() {
     p.stores[0].encryption_key = None;
     p.stores[0].location = "x".repeat(200).into();
     p.tags = Fact::Known(vec![("owner".into(), "jane@example.com".into())]);
-    let e = World::new().pipeline(p).assess(ResourceKind::Pipeline, "web");
-    assert!(e.annotation.chars().count() <= super::ANNOTATION_LIMIT, "{}", e.annotation.len());
+    let e = World::new()
+        .pipeline(p)
+        .assess(ResourceKind::Pipeline, "web");
+    assert!(
+        e.annotation.chars().count() <= super::ANNOTATION_LIMIT,
+        "{}",
+        e.annotation.len()
+    );
     assert!(e.annotation.ends_with('…'));
-    assert!(e.annotation.starts_with("pipeline-store-protected UNKNOWN"), "{}", e.annotation);
+    assert!(
+        e.annotation.starts_with("pipeline-store-protected UNKNOWN"),
+        "{}",
+        e.annotation
+    );
     let failing: Vec<_> = e.failing_controls().map(|f| f.control).collect();
     assert_eq!(
         failing,
-        vec![C::PipelineStoreProtected, C::PipelineNoPersonalData, C::PipelineCustomerManagedKey]
+        vec![
+            C::PipelineStoreProtected,
+            C::PipelineNoPersonalData,
+            C::PipelineCustomerManagedKey
+        ]
     );
 }

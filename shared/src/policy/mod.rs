@@ -216,3 +216,6 @@ fn parse_name_set(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;
