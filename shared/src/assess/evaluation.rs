@@ -89,11 +89,7 @@ impl Evaluation {
             .filter(|f| f.status != Status::NotApplicable)
             .count();
         let passed = findings.iter().filter(|f| f.status == Status::Pass).count();
-        let score = if applicable == 0 {
-            100
-        } else {
-            passed * 100 / applicable
-        };
+        let score = (passed * 100).checked_div(applicable).unwrap_or(100);
         let score = u8::try_from(score).unwrap_or(100);
         Self {
             compliance_resource_type: subject.kind.config_type(),

@@ -112,8 +112,8 @@ impl<'a> Assessor<'a> {
             _ => true,
         };
         (!in_scope).then_some(match subject.kind {
-            ResourceKind::Bucket => "not an artifact store (scope artifact-stores)",
-            _ => "not used by an artifact store or pipeline (scope artifact-stores)",
+            ResourceKind::Bucket => "not an artifact store; the scope is artifact-stores",
+            _ => "not used by an artifact store or pipeline; the scope is artifact-stores",
         })
     }
 

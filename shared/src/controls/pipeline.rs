@@ -117,7 +117,7 @@ fn cross_account_cmk(p: &PipelineFacts, inventory: &Inventory) -> Outcome {
     };
     let foreign = p.stages.iter().flat_map(|s| &s.actions).find_map(|a| {
         let account = a.role_arn.as_deref()?.split(':').nth(4)?;
-        (!account.is_empty() && account != own).then(|| (a, account))
+        (!account.is_empty() && account != own).then_some((a, account))
     });
     let Some((action, account)) = foreign else {
         return Outcome::new(

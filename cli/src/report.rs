@@ -1,0 +1,131 @@
+//! Reporters: the same evaluations as a table for people or JSON for machines. Both stream,
+//! one resource at a time.
+
+use std::io::{self, Write};
+
+use artifact_guard::{Compliance, Evaluation, Inventory};
+
+pub trait Report {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()>;
+    fn row(&mut self, out: &mut dyn Write, evaluation: &Evaluation) -> io::Result<()>;
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// `{"evaluations": [` one compact object per line `]}`.
+#[derive(Default)]
+pub struct JsonReport {
+    rows: u64,
+}
+
+impl Report for JsonReport {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"{\"evaluations\": [")
+    }
+
+    fn row(&mut self, out: &mut dyn Write, evaluation: &Evaluation) -> io::Result<()> {
+        out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *out, evaluation)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"\n]}\n")
+    }
+}
+
+/// Aligned columns and a summary line.
+pub struct TableReport {
+    id_width: usize,
+    counts: [u64; 3],
+}
+
+const TYPE_WIDTH: usize = "AWS::CodePipeline::Pipeline".len();
+const COMPLIANCE_WIDTH: usize = "NOT_APPLICABLE".len();
+const MAX_ID_WIDTH: usize = 64;
+
+impl TableReport {
+    pub fn new(inventory: &Inventory) -> Self {
+        let id_width = inventory
+            .entries()
+            .iter()
+            .map(|e| e.subject.id.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp("RESOURCE".len(), MAX_ID_WIDTH);
+        Self {
+            id_width,
+            counts: [0; 3],
+        }
+    }
+}
+
+impl Report for TableReport {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{:TYPE_WIDTH$}  {:id$}  {:COMPLIANCE_WIDTH$}  {:>5}  FAILING CONTROLS",
+            "TYPE",
+            "RESOURCE",
+            "COMPLIANCE",
+            "SCORE",
+            id = self.id_width
+        )
+    }
+
+    fn row(&mut self, out: &mut dyn Write, e: &Evaluation) -> io::Result<()> {
+        let slot = match e.compliance_type {
+            Compliance::Compliant => 0,
+            Compliance::NonCompliant => 1,
+            Compliance::NotApplicable => 2,
+        };
+        self.counts[slot] += 1;
+        let score = e.score.map_or_else(|| "-".to_owned(), |s| s.to_string());
+        let failing = if e.compliance_type == Compliance::NotApplicable {
+            format!("({})", e.annotation)
+        } else {
+            let (required, advisory): (Vec<_>, Vec<_>) =
+                e.failing_controls().partition(|f| f.required);
+            let mut text: Vec<String> = Vec::new();
+            if !required.is_empty() {
+                let names: Vec<&str> = required.iter().map(|f| f.control.as_str()).collect();
+                text.push(names.join(", "));
+            }
+            if !advisory.is_empty() {
+                let names: Vec<&str> = advisory.iter().map(|f| f.control.as_str()).collect();
+                text.push(format!("advisory: {}", names.join(", ")));
+            }
+            text.join("; ")
+        };
+        let id: String = if e.compliance_resource_id.chars().count() > self.id_width {
+            let mut cut: String = e
+                .compliance_resource_id
+                .chars()
+                .take(self.id_width - 1)
+                .collect();
+            cut.push('…');
+            cut
+        } else {
+            e.compliance_resource_id.to_string()
+        };
+        let line = format!(
+            "{:TYPE_WIDTH$}  {:id_w$}  {:COMPLIANCE_WIDTH$}  {:>5}  {}",
+            e.compliance_resource_type,
+            id,
+            e.compliance_type.as_str(),
+            score,
+            failing,
+            id_w = self.id_width
+        );
+        writeln!(out, "{}", line.trim_end())
+    }
+
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let [compliant, non_compliant, not_applicable] = self.counts;
+        let total = compliant + non_compliant + not_applicable;
+        writeln!(
+            out,
+            "\n{total} resources: {compliant} compliant, {non_compliant} non-compliant, {not_applicable} not applicable"
+        )
+    }
+}

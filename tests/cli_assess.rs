@@ -1,0 +1,249 @@
+//! `artifact-guard assess` end to end: the built binary on snapshot files.
+
+use std::io::Write;
+
+use artifact_guard_tests::{artifact_guard, root};
+use flate2::write::GzEncoder;
+use serde_json::Value;
+
+const SNAPSHOT: &str = "examples/snapshot.json";
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn evaluations(o: &std::process::Output) -> Vec<Value> {
+    let doc: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)));
+    doc["evaluations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("no evaluations list: {doc}"))
+}
+
+fn find<'a>(evals: &'a [Value], id: &str) -> &'a Value {
+    evals
+        .iter()
+        .find(|e| e["ComplianceResourceId"] == id)
+        .unwrap_or_else(|| panic!("{id} not reported"))
+}
+
+#[test]
+fn the_example_snapshot_as_json() {
+    let o = artifact_guard(
+        &["assess", "--snapshot", SNAPSHOT, "--format", "json"],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "non-compliant resources exit 1; stderr: {}",
+        stderr(&o)
+    );
+    let evals = evaluations(&o);
+    assert_eq!(
+        evals.len(),
+        16,
+        "buckets, keys and pipelines only; the EC2 and IAM items are skipped"
+    );
+    let web = find(&evals, "release-web");
+    assert_eq!(web["ComplianceResourceType"], "AWS::CodePipeline::Pipeline");
+    assert_eq!(web["ComplianceType"], "COMPLIANT");
+    assert_eq!(web["Score"], 100);
+    assert_eq!(web["OrderingTimestamp"], "2026-11-02T09:15:27.431Z");
+    let findings = web["Findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 7);
+    for f in findings {
+        for field in ["Control", "Status", "Required", "Detail"] {
+            assert!(f.get(field).is_some(), "finding lacks {field}: {f}");
+        }
+    }
+    let legacy = find(&evals, "legacy-artifacts");
+    assert_eq!(legacy["ComplianceType"], "NON_COMPLIANT");
+    assert!(legacy["Annotation"]
+        .as_str()
+        .expect("annotation")
+        .starts_with("bucket-sse-kms FAIL"));
+    assert_eq!(find(&evals, "signer")["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(
+        find(&evals, "team-logs")["ComplianceType"],
+        "NOT_APPLICABLE"
+    );
+    assert_eq!(find(&evals, "team-logs")["Score"], Value::Null);
+    let mirror = find(&evals, "mirror").to_string();
+    assert!(
+        !mirror.contains("ghp_EXAMPLE") && !mirror.contains("npm_EXAMPLE"),
+        "secrets leaked: {mirror}"
+    );
+    assert!(
+        !stdout(&o).contains("jane.doe@example.com"),
+        "e-mail address leaked"
+    );
+    for e in &evals {
+        assert!(
+            e["Annotation"]
+                .as_str()
+                .expect("annotation")
+                .chars()
+                .count()
+                <= 256
+        );
+    }
+}
+
+#[test]
+fn the_example_snapshot_as_a_table_matches_the_golden_file() {
+    let o = artifact_guard(
+        &["assess", "--snapshot", SNAPSHOT, "--format", "table"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let golden_path = root().join("tests/fixtures/golden/example-table.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden_path, &o.stdout).expect("write golden file");
+    }
+    let golden =
+        std::fs::read_to_string(&golden_path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(stdout(&o), golden);
+}
+
+#[test]
+fn exit_zero_when_nothing_is_non_compliant() {
+    let params = r#"{"exemptResources": "legacy-artifacts,legacy-batch,signing-artifacts,6d1c0f7a-33aa-4b6e-8f2d-9c8b7a6f5e4d,signer,shared-deploy,nightly-report,mirror,a3f9c2d1-7e6b-4a5c-8d9e-0f1a2b3c4d5e"}"#;
+    let o = artifact_guard(
+        &[
+            "assess",
+            "--snapshot",
+            SNAPSHOT,
+            "--format",
+            "json",
+            "--parameters",
+            params,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(evaluations(&o)
+        .iter()
+        .all(|e| e["ComplianceType"] != "NON_COMPLIANT"));
+}
+
+#[test]
+fn reads_gzip_and_standard_input() {
+    let plain = std::fs::read(root().join(SNAPSHOT)).expect("example snapshot");
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&plain).expect("compress");
+    let gz = gz.finish().expect("compress");
+    let o = artifact_guard(
+        &["assess", "--snapshot", "-", "--format", "json"],
+        Some(&gz),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(evaluations(&o).len(), 16);
+}
+
+#[test]
+fn scope_all_assesses_every_bucket() {
+    let o = artifact_guard(
+        &[
+            "assess",
+            "--snapshot",
+            SNAPSHOT,
+            "--format",
+            "json",
+            "--parameters",
+            r#"{"scope":"all"}"#,
+        ],
+        None,
+    );
+    assert_eq!(
+        find(&evaluations(&o), "team-logs")["ComplianceType"],
+        "NON_COMPLIANT"
+    );
+}
+
+fn fails_with(args: &[&str], stdin: Option<&[u8]>, expected: &[&str]) {
+    let o = artifact_guard(args, stdin);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout: {} stderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    for part in expected {
+        assert!(err.contains(part), "stderr {err:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn unreadable_input_exits_two_naming_file_item_and_field() {
+    let assess = |stdin: &[u8], expected: &[&str]| {
+        fails_with(
+            &["assess", "--snapshot", "-", "--format", "json"],
+            Some(stdin),
+            expected,
+        )
+    };
+    assess(b"{\"configurationItems\": [", &["-:", "EOF", "line 1"]);
+    assess(b"[1, 2]", &["at [0]", "expected struct ConfigurationItem"]);
+    assess(
+        br#"{"configurationItems": [{"resourceType": "AWS::S3::Bucket", "resourceId": "a"}, {"resourceType": "AWS::S3::Bucket"}]}"#,
+        &["configurationItems[1]", "AWS::S3::Bucket ?", "resourceId"],
+    );
+    assess(
+        br#"{"configurationItems": [{"resourceType": "AWS::S3::Bucket", "resourceId": 7}]}"#,
+        &["configurationItems[0].resourceId", "invalid type"],
+    );
+    assess(
+        br#"{"fileVersion": "1.0"}"#,
+        &["no configurationItems list"],
+    );
+    let mut bad_gzip = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    bad_gzip.extend_from_slice(b"not deflate at all");
+    assess(&bad_gzip, &["cannot read the file"]);
+    assess(&[0xff, 0xfe, 0x00, 0x41], &["-:"]);
+    fails_with(
+        &["assess", "--snapshot", "no/such/file.json"],
+        None,
+        &["no/such/file.json", "cannot open"],
+    );
+}
+
+#[test]
+fn bad_usage_exits_two() {
+    fails_with(
+        &[
+            "assess",
+            "--snapshot",
+            SNAPSHOT,
+            "--parameters",
+            r#"{"scope":"everything"}"#,
+        ],
+        None,
+        &["rule parameter scope", "artifact-stores"],
+    );
+    fails_with(
+        &[
+            "assess",
+            "--snapshot",
+            SNAPSHOT,
+            "--parameters",
+            "@missing.json",
+        ],
+        None,
+        &["missing.json"],
+    );
+    fails_with(
+        &["assess", "--snapshot", SNAPSHOT, "--format", "yaml"],
+        None,
+        &["yaml"],
+    );
+    fails_with(&["assess"], None, &["--snapshot"]);
+    fails_with(&["frobnicate"], None, &["frobnicate"]);
+}
