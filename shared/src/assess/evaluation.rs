@@ -1,5 +1,7 @@
 //! One resource's result, shaped like an AWS Config `Evaluation` plus score and findings.
 
+use std::sync::Arc;
+
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
@@ -39,13 +41,13 @@ pub struct Evaluation {
     /// e.g. `AWS::S3::Bucket`.
     pub compliance_resource_type: &'static str,
     /// Bucket name, key id or pipeline name.
-    pub compliance_resource_id: Box<str>,
+    pub compliance_resource_id: Arc<str>,
     /// The verdict.
     pub compliance_type: Compliance,
     /// At most [`ANNOTATION_LIMIT`] characters; failing required controls first.
     pub annotation: String,
     /// When the facts were captured (RFC 3339), if known.
-    pub ordering_timestamp: Option<Box<str>>,
+    pub ordering_timestamp: Option<Arc<str>>,
     /// 0–100; `None` when not applicable.
     pub score: Option<u8>,
     /// Every control's finding (empty when not applicable).

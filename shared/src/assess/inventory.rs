@@ -2,7 +2,8 @@
 //! resources (a bucket's key, a pipeline's buckets and keys).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::facts::{BucketFacts, Fact, KeyFacts, KeyRef, ResourceFacts, ResourceKind, Subject};
 
@@ -20,7 +21,9 @@ pub struct Entry {
 pub struct Inventory {
     entries: Vec<Entry>,
     /// Entry positions by id, one map per kind (so lookups borrow a `&str`).
-    index: [HashMap<Box<str>, usize>; 3],
+    index: [HashMap<Arc<str>, usize>; 3],
+    /// One copy of each account id, region and capture time.
+    interned: HashSet<Arc<str>>,
     aliases: HashMap<Box<str>, Box<str>>,
 }
 
@@ -44,7 +47,16 @@ impl Inventory {
     }
 
     /// Adds a resource, replacing an earlier entry for the same kind and id.
-    pub fn insert(&mut self, subject: Subject, facts: ResourceFacts) {
+    pub fn insert(&mut self, mut subject: Subject, facts: ResourceFacts) {
+        for field in [
+            &mut subject.account_id,
+            &mut subject.region,
+            &mut subject.captured_at,
+        ] {
+            if let Some(value) = field.take() {
+                *field = Some(self.intern(value));
+            }
+        }
         let index = &mut self.index[subject.kind as usize];
         match index.get(&subject.id) {
             Some(&i) => self.entries[i] = Entry { subject, facts },
@@ -53,6 +65,14 @@ impl Inventory {
                 self.entries.push(Entry { subject, facts });
             }
         }
+    }
+
+    fn intern(&mut self, value: Arc<str>) -> Arc<str> {
+        if let Some(existing) = self.interned.get(&value) {
+            return existing.clone();
+        }
+        self.interned.insert(value.clone());
+        value
     }
 
     /// Records that `alias` (`alias/name`) points at `key_id`.

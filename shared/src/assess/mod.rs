@@ -96,9 +96,7 @@ impl<'a> Assessor<'a> {
 
     fn is_exempt(&self, subject: &Subject) -> bool {
         let exempt = &self.params.exempt;
-        !exempt.is_empty()
-            && (exempt.contains(&subject.id)
-                || subject.arn.as_ref().is_some_and(|a| exempt.contains(a)))
+        !exempt.is_empty() && exempt.contains(&*subject.id)
     }
 
     fn out_of_scope(&self, subject: &Subject, facts: &ResourceFacts) -> Option<&'static str> {

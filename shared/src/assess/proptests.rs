@@ -42,9 +42,9 @@ proptest! {
 
     #[test]
     fn a_key_missing_a_required_fact_is_never_compliant(
-        spec in maybe::<Box<str>>("SYMMETRIC_DEFAULT".into()),
-        usage in maybe::<Box<str>>("ENCRYPT_DECRYPT".into()),
-        state in maybe::<Box<str>>("Enabled".into()),
+        spec in maybe::<std::borrow::Cow<'static, str>>("SYMMETRIC_DEFAULT".into()),
+        usage in maybe::<std::borrow::Cow<'static, str>>("ENCRYPT_DECRYPT".into()),
+        state in maybe::<std::borrow::Cow<'static, str>>("Enabled".into()),
         rotation in maybe(true),
     ) {
         let mut key = good_key(KEY_ID);

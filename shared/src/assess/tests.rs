@@ -20,7 +20,6 @@ pub(crate) fn subject(kind: ResourceKind, id: &str) -> Subject {
     Subject {
         kind,
         id: id.into(),
-        arn: None,
         account_id: Some(ACCOUNT.into()),
         region: Some("eu-west-1".into()),
         captured_at: Some("2026-11-02T09:15:27.431Z".into()),
@@ -76,10 +75,9 @@ pub(crate) fn good_key(id: &str) -> KeyFacts {
     }
 }
 
-pub(crate) fn good_pipeline(name: &str) -> PipelineFacts {
-    PipelineFacts {
+pub(crate) fn good_pipeline(name: &str) -> PipelineDocument {
+    PipelineDocument {
         name: name.into(),
-        account_id: Some(ACCOUNT.into()),
         stores: vec![ArtifactStore {
             region: None,
             store_type: "S3".into(),
@@ -124,15 +122,18 @@ impl World {
         let mut inventory = Inventory::new();
         inventory.insert(
             subject(ResourceKind::Bucket, BUCKET),
-            ResourceFacts::Bucket(Fact::Known(good_bucket(BUCKET))),
+            ResourceFacts::Bucket(Fact::Known(Box::new(good_bucket(BUCKET)))),
         );
         inventory.insert(
             subject(ResourceKind::Key, KEY_ID),
-            ResourceFacts::Key(Fact::Known(good_key(KEY_ID))),
+            ResourceFacts::Key(Fact::Known(Box::new(good_key(KEY_ID)))),
         );
         inventory.insert(
             subject(ResourceKind::Pipeline, "web"),
-            ResourceFacts::Pipeline(Fact::Known(good_pipeline("web"))),
+            ResourceFacts::Pipeline(Fact::Known(Box::new(PipelineFacts::from_document(
+                good_pipeline("web"),
+                Some(ACCOUNT),
+            )))),
         );
         Self {
             inventory,
@@ -144,7 +145,7 @@ impl World {
         let id = b.name.to_string();
         self.inventory.insert(
             subject(ResourceKind::Bucket, &id),
-            ResourceFacts::Bucket(Fact::Known(b)),
+            ResourceFacts::Bucket(Fact::Known(Box::new(b))),
         );
         self
     }
@@ -153,16 +154,17 @@ impl World {
         let id = k.key_id.to_string();
         self.inventory.insert(
             subject(ResourceKind::Key, &id),
-            ResourceFacts::Key(Fact::Known(k)),
+            ResourceFacts::Key(Fact::Known(Box::new(k))),
         );
         self
     }
 
-    pub(crate) fn pipeline(mut self, p: PipelineFacts) -> Self {
+    pub(crate) fn pipeline(mut self, p: PipelineDocument) -> Self {
         let id = p.name.to_string();
+        let facts = PipelineFacts::from_document(p, Some(ACCOUNT));
         self.inventory.insert(
             subject(ResourceKind::Pipeline, &id),
-            ResourceFacts::Pipeline(Fact::Known(p)),
+            ResourceFacts::Pipeline(Fact::Known(Box::new(facts))),
         );
         self
     }
@@ -610,7 +612,7 @@ fn pipeline_cross_account_cmk() {
     );
 }
 
-fn with_config(key: &str, value: &str) -> PipelineFacts {
+fn with_config(key: &str, value: &str) -> PipelineDocument {
     let mut p = good_pipeline("web");
     p.stages[0].actions[0]
         .configuration
@@ -709,7 +711,7 @@ fn pipeline_no_plaintext_secrets() {
 
 #[test]
 fn pipeline_no_personal_data() {
-    let s = |p: PipelineFacts| {
+    let s = |p: PipelineDocument| {
         let e = World::new()
             .pipeline(p)
             .assess(ResourceKind::Pipeline, "web");

@@ -57,9 +57,7 @@ pub(crate) fn check(bucket: &BucketFacts, inventory: &Inventory, out: &mut Vec<O
                 PolicyVerdict::Denied => {
                     Outcome::new(control, Status::Pass, "denied by the bucket policy")
                 }
-                PolicyVerdict::NotDenied(why) => {
-                    Outcome::new(control, Status::Fail, why.to_string())
-                }
+                gap => Outcome::new(control, Status::Fail, gap.to_string()),
             },
         }
     };

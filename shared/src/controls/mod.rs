@@ -4,7 +4,6 @@
 pub(crate) mod bucket;
 pub(crate) mod key;
 pub(crate) mod pipeline;
-mod scan;
 
 use std::borrow::Cow;
 use std::fmt;

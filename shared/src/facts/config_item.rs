@@ -10,6 +10,9 @@
 //! Only a missing identity (`resourceType`, `resourceId`) is an error; a field that is missing or
 //! malformed makes the affected fact `Unknown`, which the controls treat as failing.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -17,9 +20,9 @@ use serde_json::{Map, Value};
 use crate::policy::{Policy, PolicyAnswers};
 
 use super::{
-    tags_mark_artifact_store, Action, ArtifactStore, BucketFacts, DefaultEncryption, Fact,
-    KeyFacts, KeyManager, KeyRef, PipelineFacts, PublicAccessBlock, ResourceFacts, ResourceKind,
-    Stage, StoreKey, Subject, Versioning,
+    kms_word, tags_mark_artifact_store, Action, ArtifactStore, BucketFacts, DefaultEncryption,
+    Fact, KeyFacts, KeyManager, KeyRef, PipelineDocument, PipelineFacts, PublicAccessBlock,
+    ResourceFacts, ResourceKind, Stage, StoreKey, Subject, Versioning,
 };
 
 /// One configuration item, either shape.
@@ -94,17 +97,12 @@ impl ConfigurationItem {
         let subject = Subject {
             kind,
             id: id.into(),
-            arn: self
-                .arn_upper
-                .as_deref()
-                .or(self.arn.as_deref())
-                .map(Box::from),
             account_id: self
                 .aws_account_id
                 .as_deref()
                 .or(self.account_id.as_deref())
-                .map(Box::from),
-            region: self.aws_region.as_deref().map(Box::from),
+                .map(Arc::from),
+            region: self.aws_region.as_deref().map(Arc::from),
             captured_at: capture_time(self.configuration_item_capture_time.as_ref())?,
         };
         if let Some(status) = self
@@ -116,9 +114,11 @@ impl ConfigurationItem {
             return Ok(Some((subject, ResourceFacts::Gone(reason.into()))));
         }
         let facts = match kind {
-            ResourceKind::Bucket => ResourceFacts::Bucket(self.bucket_facts(&subject)),
-            ResourceKind::Key => ResourceFacts::Key(self.key_facts(&subject)),
-            ResourceKind::Pipeline => ResourceFacts::Pipeline(self.pipeline_facts(&subject)),
+            ResourceKind::Bucket => ResourceFacts::Bucket(self.bucket_facts(&subject).boxed()),
+            ResourceKind::Key => ResourceFacts::Key(self.key_facts(&subject).boxed()),
+            ResourceKind::Pipeline => {
+                ResourceFacts::Pipeline(self.pipeline_facts(&subject).boxed())
+            }
         };
         Ok(Some((subject, facts)))
     }
@@ -151,9 +151,10 @@ impl ConfigurationItem {
 
     fn bucket_facts(&self, subject: &Subject) -> Fact<BucketFacts> {
         let name = self.resource_name.as_deref().unwrap_or(&subject.id);
-        let arn = subject
-            .arn
+        let arn = self
+            .arn_upper
             .as_deref()
+            .or(self.arn.as_deref())
             .map_or_else(|| format!("arn:aws:s3:::{name}"), str::to_owned);
         let supplementary = self.supplementary();
         let field = |key: &str| supplementary.get(key).map(|v| decode_value(v.clone()));
@@ -196,12 +197,12 @@ impl ConfigurationItem {
             Ok(c) => c,
             Err(reason) => return Fact::Unknown(reason),
         };
-        let text = |keys: &[&str]| -> Fact<Box<str>> {
+        let text = |keys: &[&str]| -> Fact<Cow<'static, str>> {
             keys.iter()
                 .find_map(|k| config.get(*k).and_then(Value::as_str))
                 .map_or_else(
                     || Fact::unknown(format!("configuration.{} is missing", keys[0])),
-                    |v| Fact::Known(v.into()),
+                    |v| Fact::Known(kms_word(v)),
                 )
         };
         let manager = match text(&["keyManager"]) {
@@ -255,8 +256,11 @@ impl ConfigurationItem {
             Some(p) => decode_value(p.clone()),
             None => Value::Object(config),
         };
-        match pipeline_declaration(&declaration, subject, self.tags()) {
-            Ok(facts) => Fact::Known(facts),
+        match pipeline_document(&declaration, &subject.id, self.tags()) {
+            Ok(doc) => Fact::Known(PipelineFacts::from_document(
+                doc,
+                subject.account_id.as_deref(),
+            )),
             Err(reason) => {
                 Fact::unknown(format!("configuration.pipeline cannot be read: {reason}"))
             }
@@ -265,16 +269,16 @@ impl ConfigurationItem {
 }
 
 /// Reads a pipeline declaration as `GetPipeline` returns it (`pipeline`), with `tags` when known.
-pub(crate) fn pipeline_declaration(
+pub fn pipeline_document(
     declaration: &Value,
-    subject: &Subject,
+    default_name: &str,
     tags: Option<Vec<(Box<str>, Box<str>)>>,
-) -> Result<PipelineFacts, String> {
+) -> Result<PipelineDocument, String> {
     let obj = declaration.as_object().ok_or("not a JSON object")?;
     let name = obj
         .get("name")
         .and_then(Value::as_str)
-        .unwrap_or(&subject.id);
+        .unwrap_or(default_name);
     let mut stores = Vec::new();
     if let Some(store) = obj.get("artifactStore").filter(|v| !v.is_null()) {
         stores.push(artifact_store(store, None).map_err(|e| format!("artifactStore: {e}"))?);
@@ -299,9 +303,8 @@ pub(crate) fn pipeline_declaration(
         .enumerate()
         .map(|(i, s)| stage(s).map_err(|e| format!("stages[{i}]: {e}")))
         .collect::<Result<_, _>>()?;
-    Ok(PipelineFacts {
+    Ok(PipelineDocument {
         name: name.into(),
-        account_id: subject.account_id.clone(),
         stores,
         stages,
         tags: tags.map_or_else(
@@ -448,7 +451,7 @@ fn bucket_tag_sets(tagging: &Map<String, Value>) -> Vec<(Box<str>, Box<str>)> {
         .collect()
 }
 
-fn capture_time(value: Option<&Value>) -> Result<Option<Box<str>>, ItemError> {
+fn capture_time(value: Option<&Value>) -> Result<Option<Arc<str>>, ItemError> {
     use aws_smithy_types::date_time::{DateTime, Format};
     let bad = |problem: String| ItemError {
         field: "configurationItemCaptureTime",

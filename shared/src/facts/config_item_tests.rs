@@ -35,7 +35,7 @@ fn both_bucket_shapes_give_the_same_facts() {
     assert_eq!(s1.kind, ResourceKind::Bucket);
     assert_eq!(s1.id, s2.id);
     assert_eq!(s1.account_id.as_deref(), Some("111122223333"));
-    assert_eq!(s2.arn, s1.arn);
+    assert_eq!(s2.account_id, s1.account_id);
     assert_eq!(s1.captured_at.as_deref(), Some("2026-11-02T09:15:27.431Z"));
     assert_eq!(s2.captured_at.as_deref(), Some("2026-11-02T09:15:27.431Z"));
     let ResourceFacts::Bucket(Fact::Known(b)) = f1 else {
@@ -77,6 +77,20 @@ fn both_key_shapes_are_read() {
 
 #[test]
 fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
+    let item: Value = serde_json::from_str(PIPELINE).expect("fixture");
+    let doc = super::pipeline_document(
+        &item["configuration"]["pipeline"],
+        "release-web",
+        Some(vec![]),
+    )
+    .expect("declaration");
+    assert_eq!(doc.stages.len(), 3);
+    assert_eq!(
+        doc.stages[1].actions[0].provider.as_deref(),
+        Some("CodeBuild")
+    );
+    assert_eq!(doc.actions().count(), 3);
+
     let (s, f) = facts(PIPELINE);
     assert_eq!(s.kind, ResourceKind::Pipeline);
     let ResourceFacts::Pipeline(Fact::Known(p)) = f else {
@@ -87,14 +101,12 @@ fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
         &*p.stores[0].location,
         "codepipeline-eu-west-1-111122223333"
     );
-    assert_eq!(p.stages.len(), 3);
-    assert_eq!(
-        p.stages[1].actions[0].provider.as_deref(),
-        Some("CodeBuild")
-    );
-    assert_eq!(p.tags.known().map(Vec::len), Some(2));
+    assert_eq!(p.foreign_role, Fact::Known(None));
+    assert_eq!(p.content.url_credentials, None);
+    assert_eq!(p.content.plaintext_secret, Fact::Known(None));
+    assert_eq!(p.content.personal_data, Fact::Known(None));
     // The API shape: configuration as a string, `actionType` instead of `actionTypeId`,
-    // cross-region `artifactStores`, no tags.
+    // cross-region `artifactStores`, a cross-account role, no tags.
     let api = edit(PIPELINE, |v| {
         let mut config = v["configuration"].take();
         let decl = &mut config["pipeline"];
@@ -110,6 +122,7 @@ fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
             .as_object_mut()
             .expect("object")
             .remove("actionTypeId");
+        decl["stages"][2]["actions"][0]["roleArn"] = json!("arn:aws:iam::444455556666:role/deploy");
         v["configuration"] = Value::String(config.to_string());
         v.as_object_mut().expect("object").remove("tags");
     });
@@ -118,11 +131,32 @@ fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
         panic!("pipeline facts")
     };
     assert_eq!(p.stores.len(), 2);
+    let foreign = p
+        .foreign_role
+        .known()
+        .cloned()
+        .flatten()
+        .expect("cross-account role");
     assert_eq!(
-        p.stages[0].actions[0].provider.as_deref(),
-        Some("CodeStarSourceConnection")
+        (&*foreign.action, &*foreign.account),
+        ("DeployProd", "444455556666")
     );
-    assert!(matches!(p.tags, Fact::Unknown(_)));
+    assert!(matches!(p.content.personal_data, Fact::Unknown(_)));
+}
+
+#[test]
+fn an_unreadable_declaration_is_unknown_with_the_field() {
+    let text = edit(PIPELINE, |v| {
+        v["configuration"]["pipeline"]
+            .as_object_mut()
+            .expect("object")
+            .remove("stages");
+    });
+    let (_, f) = facts(&text);
+    assert!(
+        matches!(f, ResourceFacts::Pipeline(Fact::Unknown(ref r)) if r.contains("stages is missing")),
+        "{f:?}"
+    );
 }
 
 #[test]

@@ -8,9 +8,18 @@
 
 mod config_item;
 mod key_ref;
+mod pipeline;
+mod scan;
 
-pub use config_item::{ConfigurationItem, ItemError};
+pub use config_item::{pipeline_document, ConfigurationItem, ItemError};
 pub use key_ref::KeyRef;
+pub use pipeline::{
+    Action, ArtifactStore, ContentAnswers, ForeignRole, PipelineDocument, PipelineFacts, Stage,
+    StoreKey,
+};
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::policy::{Policy, PolicyAnswers};
 
@@ -34,6 +43,14 @@ impl<T> Fact<T> {
         match self {
             Self::Known(v) => Some(v),
             Self::Unknown(_) => None,
+        }
+    }
+
+    /// Moves a known value to the heap.
+    pub fn boxed(self) -> Fact<Box<T>> {
+        match self {
+            Self::Known(v) => Fact::Known(Box::new(v)),
+            Self::Unknown(r) => Fact::Unknown(r),
         }
     }
 
@@ -79,20 +96,22 @@ impl ResourceKind {
 }
 
 /// Which resource an evaluation is about, and when its facts were captured.
+///
+/// The id and the fields that repeat across resources (account, region, capture time) are
+/// shared strings: an inventory interns them, so a snapshot of hundreds of thousands of
+/// resources holds one copy of each account id and timestamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
     /// Resource type.
     pub kind: ResourceKind,
     /// Config's resource id: bucket name, key id, pipeline name.
-    pub id: Box<str>,
-    /// The resource ARN, when known (exemptions may name it).
-    pub arn: Option<Box<str>>,
+    pub id: Arc<str>,
     /// Owning account, when known.
-    pub account_id: Option<Box<str>>,
+    pub account_id: Option<Arc<str>>,
     /// Region, when known.
-    pub region: Option<Box<str>>,
+    pub region: Option<Arc<str>>,
     /// Capture time of the facts, RFC 3339 (Config's `OrderingTimestamp`).
-    pub captured_at: Option<Box<str>>,
+    pub captured_at: Option<Arc<str>>,
 }
 
 /// Default encryption of a bucket.
@@ -184,21 +203,66 @@ pub enum KeyManager {
     Customer,
 }
 
+/// KMS's own vocabulary for key specs, usages, states and origins. Values read from a source are
+/// mapped onto these static strings, so that a snapshot of many keys holds no copies of them.
+const KMS_WORDS: [&str; 32] = [
+    "SYMMETRIC_DEFAULT",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "HMAC_224",
+    "HMAC_256",
+    "HMAC_384",
+    "HMAC_512",
+    "SM2",
+    "ML_DSA_44",
+    "ML_DSA_65",
+    "ML_DSA_87",
+    "ENCRYPT_DECRYPT",
+    "SIGN_VERIFY",
+    "GENERATE_VERIFY_MAC",
+    "KEY_AGREEMENT",
+    "Enabled",
+    "Disabled",
+    "PendingDeletion",
+    "PendingImport",
+    "PendingReplicaDeletion",
+    "Unavailable",
+    "Creating",
+    "Updating",
+    "AWS_KMS",
+    "EXTERNAL",
+    "AWS_CLOUDHSM",
+    "EXTERNAL_KEY_STORE",
+];
+
+/// A KMS vocabulary word as a static string when it is one, an owned copy otherwise.
+pub fn kms_word(text: &str) -> Cow<'static, str> {
+    KMS_WORDS
+        .iter()
+        .find(|w| **w == text)
+        .map_or_else(|| Cow::Owned(text.to_owned()), |w| Cow::Borrowed(*w))
+}
+
 /// What is known about a KMS key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFacts {
     /// Key id (a UUID or `mrk-…`).
     pub key_id: Box<str>,
     /// `KeySpec`, e.g. `SYMMETRIC_DEFAULT`.
-    pub spec: Fact<Box<str>>,
+    pub spec: Fact<Cow<'static, str>>,
     /// `KeyUsage`, e.g. `ENCRYPT_DECRYPT`.
-    pub usage: Fact<Box<str>>,
+    pub usage: Fact<Cow<'static, str>>,
     /// `KeyState`, e.g. `Enabled`.
-    pub state: Fact<Box<str>>,
+    pub state: Fact<Cow<'static, str>>,
     /// AWS or customer managed.
     pub manager: Fact<KeyManager>,
     /// `Origin`: `AWS_KMS`, `EXTERNAL`, `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`.
-    pub origin: Fact<Box<str>>,
+    pub origin: Fact<Cow<'static, str>>,
     /// Whether the key lives in a custom key store.
     pub custom_key_store: bool,
     /// Automatic rotation status.
@@ -219,74 +283,17 @@ impl KeyFacts {
     }
 }
 
-/// One artifact store of a pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactStore {
-    /// The region key of `artifactStores`, `None` for the single `artifactStore`.
-    pub region: Option<Box<str>>,
-    /// `type`: `S3` is the only kind CodePipeline offers today.
-    pub store_type: Box<str>,
-    /// The bucket name.
-    pub location: Box<str>,
-    /// `encryptionKey`, when set.
-    pub encryption_key: Option<StoreKey>,
-}
-
-/// `encryptionKey` of an artifact store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreKey {
-    /// `type`: must be `KMS`.
-    pub key_type: Box<str>,
-    /// `id`: a key id, key ARN, alias name or alias ARN.
-    pub key: KeyRef,
-}
-
-/// A pipeline action, reduced to what the controls read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Action {
-    /// Action name.
-    pub name: Box<str>,
-    /// `actionTypeId.provider` (or `actionType.provider`).
-    pub provider: Option<Box<str>>,
-    /// The role the action assumes, if any.
-    pub role_arn: Option<Box<str>>,
-    /// `configuration`, values as strings, in declaration order.
-    pub configuration: Vec<(Box<str>, Box<str>)>,
-}
-
-/// A pipeline stage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stage {
-    /// Stage name.
-    pub name: Box<str>,
-    /// Its actions.
-    pub actions: Vec<Action>,
-}
-
-/// What is known about a pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PipelineFacts {
-    /// Pipeline name.
-    pub name: Box<str>,
-    /// The account that owns the pipeline.
-    pub account_id: Option<Box<str>>,
-    /// Artifact stores (one, or one per region).
-    pub stores: Vec<ArtifactStore>,
-    /// Stages and actions.
-    pub stages: Vec<Stage>,
-    /// Tags (key, value); `Unknown` when the source did not include them.
-    pub tags: Fact<Vec<(Box<str>, Box<str>)>>,
-}
-
-/// The facts of one resource, as a snapshot or live source delivers them.
+/// The facts of one resource, as a snapshot or live source delivers them. The facts are boxed
+/// so that every entry of an inventory is as small as the smallest (a snapshot holds hundreds of
+/// thousands).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResourceFacts {
     /// An S3 bucket.
-    Bucket(Fact<BucketFacts>),
+    Bucket(Fact<Box<BucketFacts>>),
     /// A KMS key.
-    Key(Fact<KeyFacts>),
+    Key(Fact<Box<KeyFacts>>),
     /// A pipeline.
-    Pipeline(Fact<PipelineFacts>),
+    Pipeline(Fact<Box<PipelineFacts>>),
     /// Deleted or no longer recorded: reported NOT_APPLICABLE with this reason.
     Gone(Box<str>),
 }

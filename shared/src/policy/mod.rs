@@ -13,7 +13,7 @@ use serde_json::Value;
 
 pub(crate) use condition::Condition;
 use glob::Glob;
-pub use questions::{PolicyAnswers, PolicyVerdict};
+pub use questions::{Gap, PolicyAnswers, PolicyVerdict};
 
 /// A parsed IAM policy document.
 #[derive(Debug, Clone)]

@@ -81,7 +81,8 @@ fn a_deny_that_needs_the_header_leaves_the_missing_header_open() {
         "Resource": "arn:aws:s3:::artifacts/*",
         "Condition": {"StringLike": {"s3:x-amz-server-side-encryption": "AES*"}}}]}));
     match &a.unencrypted_uploads {
-        super::PolicyVerdict::NotDenied(why) => {
+        super::PolicyVerdict::NotDenied(gap) => {
+            let why = gap.to_string();
             assert!(
                 why.contains("without an x-amz-server-side-encryption header"),
                 "{why}"
@@ -168,7 +169,10 @@ fn an_undecidable_condition_never_counts_as_a_deny() {
         "StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}
     }}]}));
     match &a.insecure_transport {
-        super::PolicyVerdict::NotDenied(why) => assert!(why.contains("aws:principalarn"), "{why}"),
+        super::PolicyVerdict::NotDenied(gap) => {
+            let why = gap.to_string();
+            assert!(why.contains("aws:principalarn"), "{why}")
+        }
         other => panic!("expected NotDenied, got {other:?}"),
     }
 }

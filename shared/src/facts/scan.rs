@@ -165,6 +165,33 @@ pub(crate) fn is_reference_or_masked(value: &str) -> bool {
         || (v.starts_with("${") && v.ends_with('}'))
 }
 
+/// The name of the first PLAINTEXT variable whose name says secret, in CodeBuild's
+/// `EnvironmentVariables` JSON.
+pub(crate) fn plaintext_secret_variable(json: &str) -> Result<Option<String>, &'static str> {
+    if is_reference_or_masked(json) {
+        return Ok(None);
+    }
+    let list: serde_json::Value = serde_json::from_str(json).map_err(|_| "is not valid JSON")?;
+    let list = list.as_array().ok_or("is not a JSON list")?;
+    for var in list {
+        let text = |k: &str| var.get(k).and_then(serde_json::Value::as_str);
+        let (name, value) = (
+            text("name").unwrap_or_default(),
+            text("value").unwrap_or_default(),
+        );
+        if text("type")
+            .unwrap_or("PLAINTEXT")
+            .eq_ignore_ascii_case("PLAINTEXT")
+            && env_name_says_secret(name)
+            && !is_reference_or_masked(value)
+            && !value.starts_with("arn:")
+        {
+            return Ok(Some(name.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// True when `text` holds an e-mail address (`local@domain.tld`). A lone `@` is not one.
 pub(crate) fn contains_email(text: &str) -> bool {
     let bytes = text.as_bytes();
