@@ -55,16 +55,23 @@ pub enum SnapshotError {
 
 /// Reads a snapshot from `reader` (gzip is detected by its magic bytes) into `inventory`.
 pub fn load(reader: impl Read, inventory: &mut Inventory) -> Result<SnapshotStats, SnapshotError> {
-    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+    let mut buffered = BufReader::with_capacity(BUFFER, reader);
     let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read> = if gzip {
-        Box::new(BufReader::with_capacity(
-            256 * 1024,
-            MultiGzDecoder::new(buffered),
-        ))
+    // Two concrete reader types rather than one `Box<dyn Read>`: serde_json reads a byte at a
+    // time, and a virtual call per byte was a third of the run time on a 1 GB snapshot.
+    if gzip {
+        load_json(
+            BufReader::with_capacity(BUFFER, MultiGzDecoder::new(buffered)),
+            inventory,
+        )
     } else {
-        Box::new(buffered)
-    };
+        load_json(buffered, inventory)
+    }
+}
+
+const BUFFER: usize = 256 * 1024;
+
+fn load_json(reader: impl Read, inventory: &mut Inventory) -> Result<SnapshotStats, SnapshotError> {
     let mut loader = Loader {
         inventory,
         stats: SnapshotStats::default(),

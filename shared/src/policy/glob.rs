@@ -12,33 +12,79 @@
 pub(crate) struct Glob {
     chars: Vec<char>,
     case_insensitive: bool,
+    /// Most policy patterns are a literal (`s3:PutObject`) or a literal and one trailing `*`
+    /// (`s3:*`, `arn:aws:s3:::bucket/*`): those are answered by string comparison.
+    simple: Option<Simple>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Simple {
+    Literal(String),
+    Prefix(String),
+}
+
+impl Simple {
+    fn of(chars: &[char]) -> Option<Self> {
+        let head: String = chars
+            .iter()
+            .take_while(|&&c| c != '*' && c != '?')
+            .collect();
+        let rest = &chars[head.chars().count()..];
+        match rest {
+            [] => Some(Self::Literal(head)),
+            ['*'] => Some(Self::Prefix(head)),
+            _ => None,
+        }
+    }
 }
 
 impl Glob {
     /// Actions are case-insensitive in IAM.
     pub(crate) fn case_insensitive(pattern: &str) -> Self {
-        Self {
-            chars: pattern.chars().flat_map(char::to_lowercase).collect(),
-            case_insensitive: true,
-        }
+        Self::new(pattern.chars().flat_map(char::to_lowercase).collect(), true)
     }
 
     /// Resources and condition values are case-sensitive.
     pub(crate) fn case_sensitive(pattern: &str) -> Self {
+        Self::new(pattern.chars().collect(), false)
+    }
+
+    fn new(chars: Vec<char>, case_insensitive: bool) -> Self {
+        let simple = Simple::of(&chars);
         Self {
-            chars: pattern.chars().collect(),
-            case_insensitive: false,
+            chars,
+            case_insensitive,
+            simple,
+        }
+    }
+
+    /// The text as the pattern compares it.
+    fn fold<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if self.case_insensitive && text.chars().any(char::is_uppercase) {
+            std::borrow::Cow::Owned(text.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(text)
         }
     }
 
     /// True when the pattern matches `text` exactly.
     pub(crate) fn matches(&self, text: &str) -> bool {
+        match &self.simple {
+            Some(Simple::Literal(l)) => return *l == *self.fold(text),
+            Some(Simple::Prefix(p)) => return self.fold(text).starts_with(p.as_str()),
+            None => {}
+        }
         let states = self.run(text);
         states[self.chars.len()]
     }
 
     /// True when the pattern matches every string that starts with `prefix`.
     pub(crate) fn covers_prefix(&self, prefix: &str) -> bool {
+        match &self.simple {
+            Some(Simple::Literal(_)) => return false,
+            Some(Simple::Prefix(p)) => return self.fold(prefix).starts_with(p.as_str()),
+            None => {}
+        }
         let states = self.run(prefix);
         // A live state whose remaining pattern is one or more `*` accepts every suffix.
         (0..self.chars.len()).any(|i| states[i] && self.chars[i..].iter().all(|&c| c == '*'))
@@ -46,6 +92,14 @@ impl Glob {
 
     /// True when the pattern matches at least one string that starts with `prefix`.
     pub(crate) fn intersects_prefix(&self, prefix: &str) -> bool {
+        let folded = self.fold(prefix);
+        match &self.simple {
+            Some(Simple::Literal(l)) => return l.starts_with(&*folded),
+            Some(Simple::Prefix(p)) => {
+                return folded.starts_with(p.as_str()) || p.starts_with(&*folded)
+            }
+            None => {}
+        }
         // Any live state can still reach acceptance: read `*` as empty and `?` as any character.
         self.run(prefix).iter().any(|&live| live)
     }
@@ -132,6 +186,21 @@ mod tests {
         assert!(!Glob::case_insensitive("s3").intersects_prefix("s3:"));
         assert!(Glob::case_sensitive("arn:aws:s3:::b/logs/*").intersects_prefix("arn:aws:s3:::b/"));
         assert!(!Glob::case_sensitive("arn:aws:s3:::other/*").intersects_prefix("arn:aws:s3:::b/"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_string_fast_paths_agree_with_the_automaton(
+            pattern in "[ab/*?]{0,6}",
+            text in "[abAB/]{0,6}",
+            insensitive in proptest::bool::ANY,
+        ) {
+            let fast = if insensitive { Glob::case_insensitive(&pattern) } else { Glob::case_sensitive(&pattern) };
+            let slow = Glob { simple: None, ..fast.clone() };
+            proptest::prop_assert_eq!(fast.matches(&text), slow.matches(&text));
+            proptest::prop_assert_eq!(fast.covers_prefix(&text), slow.covers_prefix(&text));
+            proptest::prop_assert_eq!(fast.intersects_prefix(&text), slow.intersects_prefix(&text));
+        }
     }
 
     #[test]

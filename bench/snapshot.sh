@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Generates a ~1 GB Config snapshot and measures `artifact-guard assess` on it: wall time and
+# peak RSS (GNU time's "Maximum resident set size"). The snapshot is written under bench/out/
+# and removed afterwards; SIZE=200M makes a smaller one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size="${SIZE:-1G}"
+out=bench/out
+mkdir -p "$out"
+cargo build --release --quiet --bin artifact-guard --bin gen-snapshot
+./target/release/gen-snapshot "$out/snapshot.json" "$size"
+bytes=$(stat -c %s "$out/snapshot.json")
+status=0
+/usr/bin/time -v ./target/release/artifact-guard assess --snapshot "$out/snapshot.json" --format json \
+  > "$out/evaluations.json" 2> "$out/time.txt" || status=$?
+rm -f "$out/snapshot.json"
+if [ "$status" -gt 1 ]; then
+  cat "$out/time.txt" >&2
+  exit "$status"
+fi
+wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/time.txt")
+rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/time.txt")
+evaluations=$(grep -c '"ComplianceResourceType"' "$out/evaluations.json" || true)
+echo "snapshot: $bytes bytes, $evaluations buckets/keys/pipelines assessed"
+echo "wall time: $wall, peak RSS: $((rss_kb / 1024)) MiB"
