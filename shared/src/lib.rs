@@ -7,8 +7,10 @@
 //! Evaluation is pure: no I/O below [`assess::snapshot`], which only reads a stream.
 
 pub mod assess;
+pub mod aws;
 pub mod controls;
 pub mod facts;
+pub mod live;
 pub mod policy;
 
 pub use assess::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, Scope, ScopeIndex};

@@ -1,5 +1,6 @@
 //! One resource's result, shaped like an AWS Config `Evaluation` plus score and findings.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::ser::{SerializeStruct, Serializer};
@@ -39,7 +40,7 @@ impl Compliance {
 #[serde(rename_all = "PascalCase")]
 pub struct Evaluation {
     /// e.g. `AWS::S3::Bucket`.
-    pub compliance_resource_type: &'static str,
+    pub compliance_resource_type: Cow<'static, str>,
     /// Bucket name, key id or pipeline name.
     pub compliance_resource_id: Arc<str>,
     /// The verdict.
@@ -68,13 +69,47 @@ impl Serialize for Finding {
 impl Evaluation {
     pub(crate) fn not_applicable(subject: &Subject, reason: String) -> Self {
         Self {
-            compliance_resource_type: subject.kind.config_type(),
+            compliance_resource_type: Cow::Borrowed(subject.kind.config_type()),
             compliance_resource_id: subject.id.clone(),
             compliance_type: Compliance::NotApplicable,
             annotation: truncate(reason),
             ordering_timestamp: subject.captured_at.clone(),
             score: None,
             findings: Vec::new(),
+        }
+    }
+
+    /// NOT_APPLICABLE for any resource type and id (for example one that left the rule's
+    /// scope, or one artifact-guard does not assess).
+    pub fn not_applicable_for(
+        resource_type: &str,
+        resource_id: &str,
+        captured_at: Option<&str>,
+        reason: String,
+    ) -> Self {
+        Self {
+            compliance_resource_type: Cow::Owned(resource_type.to_owned()),
+            compliance_resource_id: resource_id.into(),
+            compliance_type: Compliance::NotApplicable,
+            annotation: truncate(reason),
+            ordering_timestamp: captured_at.map(Arc::from),
+            score: None,
+            findings: Vec::new(),
+        }
+    }
+
+    /// NON_COMPLIANT for a resource whose facts could not be read at all: a Config rule never
+    /// reports what it could not read as compliant.
+    pub fn unreadable(
+        resource_type: &str,
+        resource_id: &str,
+        captured_at: Option<&str>,
+        reason: String,
+    ) -> Self {
+        Self {
+            compliance_type: Compliance::NonCompliant,
+            score: Some(0),
+            ..Self::not_applicable_for(resource_type, resource_id, captured_at, reason)
         }
     }
 
@@ -94,7 +129,7 @@ impl Evaluation {
         let score = (passed * 100).checked_div(applicable).unwrap_or(100);
         let score = u8::try_from(score).unwrap_or(100);
         Self {
-            compliance_resource_type: subject.kind.config_type(),
+            compliance_resource_type: Cow::Borrowed(subject.kind.config_type()),
             compliance_resource_id: subject.id.clone(),
             compliance_type: compliance,
             annotation: annotation(&findings, compliance, score),

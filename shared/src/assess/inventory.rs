@@ -95,6 +95,11 @@ impl Inventory {
         self.entries.is_empty()
     }
 
+    /// The entry for `kind` and `id`.
+    pub fn entry(&self, kind: ResourceKind, id: &str) -> Option<&Entry> {
+        self.get(kind, id)
+    }
+
     fn get(&self, kind: ResourceKind, id: &str) -> Option<&Entry> {
         self.index[kind as usize].get(id).map(|&i| &self.entries[i])
     }
@@ -116,14 +121,16 @@ impl Inventory {
 
     /// Resolves a key reference.
     pub fn key(&self, key: &KeyRef) -> KeyLookup<'_> {
-        let id: &str = match key {
-            _ if key.is_aws_managed_s3_alias() => return KeyLookup::AwsManagedS3,
-            KeyRef::Key { id, .. } => id,
-            KeyRef::Alias { name, .. } => match self.aliases.get(name) {
+        if key.is_aws_managed_s3_alias() {
+            return KeyLookup::AwsManagedS3;
+        }
+        let id: &str = match (key.key_id(), key.alias_name()) {
+            (Some(id), _) => id,
+            (None, name) => match name.and_then(|n| self.aliases.get(n)) {
                 Some(id) => id,
                 None => {
                     return KeyLookup::Unknown(Cow::Owned(format!(
-                        "{name} cannot be resolved to a key; reference the key by its ARN"
+                        "{key} cannot be resolved to a key; reference the key by its ARN"
                     )))
                 }
             },
@@ -142,9 +149,9 @@ impl Inventory {
 
     /// The key id a reference resolves to, if it resolves to a recorded key.
     pub fn resolve_key_id(&self, key: &KeyRef) -> Option<&str> {
-        let id: &str = match key {
-            KeyRef::Key { id, .. } => id,
-            KeyRef::Alias { name, .. } => self.aliases.get(name)?,
+        let id: &str = match key.key_id() {
+            Some(id) => id,
+            None => self.aliases.get(key.alias_name()?)?,
         };
         self.index[ResourceKind::Key as usize]
             .get_key_value(id)

@@ -26,7 +26,7 @@ use super::{
 };
 
 /// One configuration item, either shape.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigurationItem {
     /// `resourceType`, e.g. `AWS::S3::Bucket`.
@@ -75,6 +75,14 @@ impl ConfigurationItem {
     /// Parses an item from JSON text (for example a Config event's `configurationItem`).
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// The capture time as RFC 3339 text, if present and readable.
+    pub fn capture_time_text(&self) -> Option<String> {
+        capture_time(self.configuration_item_capture_time.as_ref())
+            .ok()
+            .flatten()
+            .map(|t| t.to_string())
     }
 
     /// The facts of this item; `Ok(None)` for resource types artifact-guard does not assess.

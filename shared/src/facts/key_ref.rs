@@ -1,25 +1,14 @@
 //! References to KMS keys as buckets and pipelines write them: a key id, a key ARN, an alias
-//! name or an alias ARN.
+//! name or an alias ARN. The text is kept as written (it is what `DescribeKey` accepts, also for
+//! keys of other accounts); the id, alias and account are read from it on demand.
 
 use std::fmt;
 
 /// A reference to a KMS key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum KeyRef {
-    /// A key id or key ARN. `account` is set when the reference was an ARN.
-    Key {
-        /// Key id.
-        id: Box<str>,
-        /// Account from the ARN.
-        account: Option<Box<str>>,
-    },
-    /// An alias (`alias/name`), bare or as an ARN.
-    Alias {
-        /// `alias/…`
-        name: Box<str>,
-        /// Account from the ARN.
-        account: Option<Box<str>>,
-    },
+pub struct KeyRef {
+    text: Box<str>,
+    alias: bool,
 }
 
 /// The alias of the AWS managed key for S3.
@@ -29,59 +18,59 @@ impl KeyRef {
     /// Reads a reference. Never fails: anything that is not an ARN or alias is taken as a key id.
     pub fn parse(text: &str) -> Self {
         let text = text.trim();
-        if let Some(rest) = text.strip_prefix("arn:") {
-            // arn:partition:kms:region:account:key/id | alias/name
-            let mut parts = rest.splitn(5, ':');
-            let (_partition, _service, _region) = (parts.next(), parts.next(), parts.next());
-            let account = parts.next().filter(|a| !a.is_empty()).map(Box::from);
-            let resource = parts.next().unwrap_or_default();
-            if let Some(id) = resource.strip_prefix("key/") {
-                return Self::Key {
-                    id: id.into(),
-                    account,
-                };
-            }
-            if resource.starts_with("alias/") {
-                return Self::Alias {
-                    name: resource.into(),
-                    account,
-                };
-            }
-            return Self::Key {
-                id: text.into(),
-                account,
-            };
+        let resource = arn_resource(text).unwrap_or(text);
+        Self {
+            text: text.into(),
+            alias: resource.starts_with("alias/"),
         }
-        if text.starts_with("alias/") {
-            return Self::Alias {
-                name: text.into(),
-                account: None,
-            };
+    }
+
+    /// The reference as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The key id, for a reference to a key (not an alias).
+    pub fn key_id(&self) -> Option<&str> {
+        if self.alias {
+            return None;
         }
-        Self::Key {
-            id: text.into(),
-            account: None,
-        }
+        Some(match arn_resource(&self.text) {
+            Some(resource) => resource.strip_prefix("key/").unwrap_or(resource),
+            None => &self.text,
+        })
+    }
+
+    /// The alias name (`alias/…`), for a reference to an alias.
+    pub fn alias_name(&self) -> Option<&str> {
+        self.alias
+            .then(|| arn_resource(&self.text).unwrap_or(&self.text))
     }
 
     /// True for `alias/aws/s3`, the AWS managed S3 key.
     pub fn is_aws_managed_s3_alias(&self) -> bool {
-        matches!(self, Self::Alias { name, .. } if &**name == AWS_S3_ALIAS)
+        self.alias_name() == Some(AWS_S3_ALIAS)
     }
 
-    /// The account the reference names, if it was an ARN.
+    /// The account the reference names, if it is an ARN.
     pub fn account(&self) -> Option<&str> {
-        match self {
-            Self::Key { account, .. } | Self::Alias { account, .. } => account.as_deref(),
-        }
+        let rest = self.text.strip_prefix("arn:")?;
+        rest.split(':').nth(3).filter(|a| !a.is_empty())
     }
+}
+
+/// `key/…` or `alias/…` of `arn:partition:kms:region:account:…`.
+fn arn_resource(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("arn:")?;
+    rest.splitn(5, ':').nth(4)
 }
 
 impl fmt::Display for KeyRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Key { id, .. } => write!(f, "key {id}"),
-            Self::Alias { name, .. } => write!(f, "{name}"),
+        match (self.key_id(), self.alias_name()) {
+            (Some(id), _) => write!(f, "key {id}"),
+            (None, Some(alias)) => f.write_str(alias),
+            (None, None) => f.write_str(&self.text),
         }
     }
 }
@@ -92,31 +81,30 @@ mod tests {
 
     #[test]
     fn reads_every_form() {
-        assert_eq!(
-            KeyRef::parse(
-                "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-            ),
-            KeyRef::Key {
-                id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
-                account: Some("111122223333".into())
-            }
+        let arn = KeyRef::parse(
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         );
+        assert_eq!(arn.key_id(), Some("1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert_eq!(arn.account(), Some("111122223333"));
+        assert_eq!(arn.alias_name(), None);
         assert_eq!(
-            KeyRef::parse("mrk-1234"),
-            KeyRef::Key {
-                id: "mrk-1234".into(),
-                account: None
-            }
+            arn.as_str(),
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
         );
+        let id = KeyRef::parse("mrk-1234");
+        assert_eq!((id.key_id(), id.account()), (Some("mrk-1234"), None));
         assert!(KeyRef::parse("alias/aws/s3").is_aws_managed_s3_alias());
         assert!(
             KeyRef::parse("arn:aws:kms:us-east-1:111122223333:alias/aws/s3")
                 .is_aws_managed_s3_alias()
         );
+        let team = KeyRef::parse("arn:aws-cn:kms:cn-north-1:111122223333:alias/team");
         assert_eq!(
-            KeyRef::parse("arn:aws-cn:kms:cn-north-1:111122223333:alias/team").account(),
-            Some("111122223333")
+            (team.alias_name(), team.account(), team.key_id()),
+            (Some("alias/team"), Some("111122223333"), None)
         );
         assert!(!KeyRef::parse("alias/team").is_aws_managed_s3_alias());
+        assert_eq!(KeyRef::parse("alias/team").to_string(), "alias/team");
+        assert_eq!(KeyRef::parse("abc").to_string(), "key abc");
     }
 }

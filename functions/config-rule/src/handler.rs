@@ -1,0 +1,225 @@
+//! The rule: parse, gather facts, assess, report to Config, return what was reported.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lambda_events::event::config::ConfigEvent;
+use serde::Serialize;
+use tracing::info;
+
+use artifact_guard::facts::{ConfigurationItem, Fact, ResourceFacts, Subject};
+use artifact_guard::live::{self, EvaluationSink, GatherStats, ScopeCache, Sources};
+use artifact_guard::{
+    Assessor, Compliance, Evaluation, Inventory, RuleParameters, Scope, ScopeIndex,
+};
+
+use crate::error::RuleError;
+use crate::event::{kind_of, RuleRequest, Trigger};
+use crate::report::report;
+
+/// What the handler needs, built once per process.
+pub struct Deps<S, E> {
+    /// Live facts.
+    pub sources: S,
+    /// Where evaluations go.
+    pub sink: E,
+    /// Scope index shared by warm invocations.
+    pub scope_cache: ScopeCache,
+    /// Concurrent reads during a sweep.
+    pub concurrency: usize,
+    /// AWS calls made so far by `sources`, for the summary line.
+    pub calls: fn(&S) -> u64,
+}
+
+/// The function's result: the evaluations it reported (so `cargo lambda invoke` and
+/// `sam local invoke` show them).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleResult {
+    pub message_type: &'static str,
+    pub test_mode: bool,
+    pub evaluations: Vec<Evaluation>,
+}
+
+/// What every step needs to know about the request.
+struct Ctx<'a> {
+    parameters: &'a RuleParameters,
+    left_scope: bool,
+    account_id: Option<&'a str>,
+}
+
+pub async fn handle<S: Sources, E: EvaluationSink>(
+    event: ConfigEvent,
+    deps: &Deps<S, E>,
+) -> Result<RuleResult, RuleError> {
+    let calls_before = (deps.calls)(&deps.sources);
+    let RuleRequest {
+        trigger,
+        parameters,
+        result_token,
+        test_mode,
+        left_scope,
+        account_id,
+    } = RuleRequest::try_from(event)?;
+    let ctx = Ctx {
+        parameters: &parameters,
+        left_scope,
+        account_id: account_id.as_deref(),
+    };
+    let mut stats = GatherStats::default();
+    let (message_type, evaluations) = match trigger {
+        Trigger::Periodic { notification_time } => (
+            "ScheduledNotification",
+            periodic(&ctx, &notification_time, deps, &mut stats).await?,
+        ),
+        Trigger::Change(item) => (
+            "ConfigurationItemChangeNotification",
+            vec![change(*item, &ctx, deps, &mut stats).await?],
+        ),
+        Trigger::Oversized {
+            resource_type,
+            resource_id,
+            gone_status,
+            captured_at,
+        } => {
+            let na = |reason: String| {
+                Evaluation::not_applicable_for(
+                    &resource_type,
+                    &resource_id,
+                    captured_at.as_deref(),
+                    reason,
+                )
+            };
+            let evaluation = match (gone_status, kind_of(&resource_type)) {
+                (Some(status), _) => na(format!("configuration item status is {status}")),
+                (None, None) => na(format!("{resource_type} is not assessed by artifact-guard")),
+                (None, Some(kind)) => match deps.sources.latest_item(kind, &resource_id).await? {
+                    Some(item) => change(item, &ctx, deps, &mut stats).await?,
+                    // Config announced a change it cannot show: fail closed, and say so.
+                    None => Evaluation::unreadable(
+                        &resource_type,
+                        &resource_id,
+                        captured_at.as_deref(),
+                        "config:GetResourceConfigHistory returned no configuration item".into(),
+                    ),
+                },
+            };
+            (
+                "OversizedConfigurationItemChangeNotification",
+                vec![evaluation],
+            )
+        }
+    };
+    report(&deps.sink, &evaluations, &result_token, test_mode).await?;
+    let non_compliant = evaluations
+        .iter()
+        .filter(|e| e.compliance_type == Compliance::NonCompliant)
+        .count();
+    info!(
+        message_type,
+        evaluations = evaluations.len(),
+        non_compliant,
+        test_mode,
+        pipelines = stats.pipelines,
+        from_config = stats.from_config,
+        buckets_from_s3 = stats.buckets_from_s3,
+        keys_from_kms = stats.keys_from_kms,
+        api_calls = (deps.calls)(&deps.sources) - calls_before,
+        "reported"
+    );
+    Ok(RuleResult {
+        message_type,
+        test_mode,
+        evaluations,
+    })
+}
+
+async fn change<S: Sources, E>(
+    item: ConfigurationItem,
+    ctx: &Ctx<'_>,
+    deps: &Deps<S, E>,
+    stats: &mut GatherStats,
+) -> Result<Evaluation, RuleError> {
+    let resource_type = item.resource_type.clone().unwrap_or_default();
+    let resource_id = item.resource_id.clone().unwrap_or_default();
+    if ctx.left_scope || kind_of(&resource_type).is_none() {
+        let reason = if ctx.left_scope {
+            "the resource left the rule's scope"
+        } else {
+            "this resource type is not assessed by artifact-guard"
+        };
+        let captured = item.capture_time_text();
+        return Ok(Evaluation::not_applicable_for(
+            &resource_type,
+            &resource_id,
+            captured.as_deref(),
+            reason.into(),
+        ));
+    }
+    let gathered = live::gather_for_item(&deps.sources, item, stats)
+        .await
+        .map_err(|e| RuleError::InvalidEvent {
+            field: format!("invokingEvent.configurationItem.{}", e.field),
+            problem: e.problem,
+        })?;
+    let Some((inventory, subject)) = gathered else {
+        return Ok(Evaluation::not_applicable_for(
+            &resource_type,
+            &resource_id,
+            None,
+            "this resource type is not assessed by artifact-guard".into(),
+        ));
+    };
+    let facts = &inventory
+        .entry(subject.kind, &subject.id)
+        .ok_or_else(|| RuleError::InvalidEvent {
+            field: "invokingEvent.configurationItem".into(),
+            problem: "could not be read".into(),
+        })?
+        .facts;
+    let scope = scope_for(&subject, facts, ctx, deps).await?;
+    Ok(Assessor::new(ctx.parameters, &inventory, &scope).assess(&subject, facts))
+}
+
+/// The scope index matters only for a bucket or key that is not in scope by its own facts
+/// (console default name, tag); only then is the cached index (or a fresh one) used.
+async fn scope_for<S: Sources, E>(
+    subject: &Subject,
+    facts: &ResourceFacts,
+    ctx: &Ctx<'_>,
+    deps: &Deps<S, E>,
+) -> Result<ScopeIndex, RuleError> {
+    let local = ScopeIndex::default();
+    let decided_locally = ctx.parameters.scope == Scope::All
+        || match facts {
+            ResourceFacts::Bucket(Fact::Known(b)) => local.bucket_in_scope(b),
+            ResourceFacts::Key(Fact::Known(k)) => local.key_in_scope(k),
+            _ => true,
+        };
+    if decided_locally {
+        return Ok(local);
+    }
+    let account = ctx.account_id.or(subject.account_id.as_deref());
+    Ok(live::scope_index(&deps.sources, &deps.scope_cache, account, deps.concurrency).await?)
+}
+
+async fn periodic<S: Sources, E>(
+    ctx: &Ctx<'_>,
+    notification_time: &str,
+    deps: &Deps<S, E>,
+    stats: &mut GatherStats,
+) -> Result<Vec<Evaluation>, RuleError> {
+    let (inventory, gathered): (Inventory, GatherStats) =
+        live::sweep(&deps.sources, ctx.account_id, deps.concurrency).await?;
+    *stats = gathered;
+    let scope = ScopeIndex::from_inventory(&inventory);
+    deps.scope_cache.put(Instant::now(), scope.clone());
+    let time: Arc<str> = notification_time.into();
+    Ok(Assessor::new(ctx.parameters, &inventory, &scope)
+        .assess_all()
+        .map(|mut e| {
+            e.ordering_timestamp = Some(time.clone());
+            e
+        })
+        .collect())
+}
