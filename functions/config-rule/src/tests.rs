@@ -8,12 +8,13 @@ use aws_lambda_events::event::config::ConfigEvent;
 use serde_json::{json, Value};
 
 use artifact_guard::facts::{
-    ArtifactStore, BucketFacts, ConfigurationItem, Fact, KeyFacts, KeyManager, KeyRef, PipelineDocument, PipelineFacts,
-    ResourceFacts, ResourceKind, Stage, StoreKey,
+    ArtifactStore, BucketFacts, ConfigurationItem, Fact, KeyFacts, KeyManager, KeyRef,
+    PipelineDocument, PipelineFacts, ResourceFacts, ResourceKind, Stage, StoreKey,
 };
 use artifact_guard::live::{
-    BucketReader, ConfigReader, ErrorKind, EvaluationSink, ItemKey, KeyReader, KeyRecord, PipelineReader,
-    RejectedEvaluation, ScopeCache, SourceError, TaggedResourceFinder, TaggedStores,
+    BucketReader, ConfigReader, ErrorKind, EvaluationSink, ItemKey, KeyReader, KeyRecord,
+    PipelineReader, RejectedEvaluation, ScopeCache, SourceError, TaggedResourceFinder,
+    TaggedStores,
 };
 use artifact_guard::{Compliance, Evaluation};
 
@@ -26,7 +27,8 @@ const KEY_CHANGE: &str = include_str!("../../../events/config-rule/key-change.js
 const PIPELINE_CHANGE: &str = include_str!("../../../events/config-rule/pipeline-change.json");
 const OVERSIZED: &str = include_str!("../../../events/config-rule/oversized.json");
 const PERIODIC: &str = include_str!("../../../events/config-rule/periodic.json");
-const BUCKET_ITEM: &str = include_str!("../../../tests/fixtures/items/bucket-notification-shape.json");
+const BUCKET_ITEM: &str =
+    include_str!("../../../tests/fixtures/items/bucket-notification-shape.json");
 const KEY_ITEM: &str = include_str!("../../../tests/fixtures/items/key-notification-shape.json");
 
 const ACCOUNT: &str = "111122223333";
@@ -60,7 +62,10 @@ fn pipeline(name: &str, store: &str) -> PipelineFacts {
                     key: KeyRef::parse(&format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}")),
                 }),
             }],
-            stages: vec![Stage { name: "Source".into(), actions: vec![] }],
+            stages: vec![Stage {
+                name: "Source".into(),
+                actions: vec![],
+            }],
             tags: Fact::Known(vec![]),
         },
         Some(ACCOUNT),
@@ -82,9 +87,15 @@ struct FakeAccount {
 impl FakeAccount {
     fn with_store() -> Self {
         let mut account = Self::default();
-        account.items.insert((ResourceKind::Bucket, STORE.into()), BUCKET_ITEM.into());
-        account.items.insert((ResourceKind::Key, KEY_ID.into()), KEY_ITEM.into());
-        account.keys.insert(KEY_ID.into(), Fact::Known(key_facts(KEY_ID)));
+        account
+            .items
+            .insert((ResourceKind::Bucket, STORE.into()), BUCKET_ITEM.into());
+        account
+            .items
+            .insert((ResourceKind::Key, KEY_ID.into()), KEY_ITEM.into());
+        account
+            .keys
+            .insert(KEY_ID.into(), Fact::Known(key_facts(KEY_ID)));
         account.pipelines.push(pipeline("release-web", STORE));
         account
     }
@@ -98,14 +109,21 @@ impl FakeAccount {
     }
 
     fn count(&self, prefix: &str) -> usize {
-        self.calls.borrow().iter().filter(|c| c.starts_with(prefix)).count()
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
     }
 }
 
 impl BucketReader for FakeAccount {
     async fn read_bucket(&self, name: &str) -> Fact<BucketFacts> {
         self.called(format!("s3:read {name}"));
-        self.buckets.get(name).cloned().unwrap_or_else(|| Fact::unknown(format!("s3: no bucket {name}")))
+        self.buckets
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Fact::unknown(format!("s3: no bucket {name}")))
     }
 }
 
@@ -117,7 +135,12 @@ impl KeyReader for FakeAccount {
             Some(f) => ResourceFacts::Key(f.clone().boxed()),
             None => ResourceFacts::Gone(format!("{key} does not exist").into()),
         };
-        KeyRecord { id: id.into(), alias: None, account_id: Some(ACCOUNT.into()), facts }
+        KeyRecord {
+            id: id.into(),
+            alias: None,
+            account_id: Some(ACCOUNT.into()),
+            facts,
+        }
     }
 }
 
@@ -142,7 +165,10 @@ impl PipelineReader for FakeAccount {
 
 impl ConfigReader for FakeAccount {
     async fn batch_get(&self, keys: &[ItemKey]) -> Result<Vec<ConfigurationItem>, SourceError> {
-        assert!(keys.len() <= 100, "BatchGetResourceConfig takes at most 100 keys");
+        assert!(
+            keys.len() <= 100,
+            "BatchGetResourceConfig takes at most 100 keys"
+        );
         self.called(format!("config:BatchGetResourceConfig {}", keys.len()));
         Ok(keys
             .iter()
@@ -151,9 +177,16 @@ impl ConfigReader for FakeAccount {
             .collect())
     }
 
-    async fn latest_item(&self, kind: ResourceKind, id: &str) -> Result<Option<ConfigurationItem>, SourceError> {
+    async fn latest_item(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<Option<ConfigurationItem>, SourceError> {
         self.called(format!("config:GetResourceConfigHistory {id}"));
-        Ok(self.items.get(&(kind, id.to_owned())).map(|t| ConfigurationItem::from_json(t).expect("fixture item")))
+        Ok(self
+            .items
+            .get(&(kind, id.to_owned()))
+            .map(|t| ConfigurationItem::from_json(t).expect("fixture item")))
     }
 }
 
@@ -178,7 +211,9 @@ impl EvaluationSink for FakeSink {
         result_token: &str,
         test_mode: bool,
     ) -> Result<Vec<RejectedEvaluation>, SourceError> {
-        self.batches.borrow_mut().push((evaluations.to_vec(), result_token.into(), test_mode));
+        self.batches
+            .borrow_mut()
+            .push((evaluations.to_vec(), result_token.into(), test_mode));
         let mut reject = self.reject.borrow_mut();
         Ok(evaluations
             .iter()
@@ -228,14 +263,22 @@ fn a_bucket_change_is_assessed_from_the_item_with_no_s3_calls() {
     let d = deps(FakeAccount::with_store());
     let result = run(event(BUCKET_CHANGE, |_| {}), &d).expect("handled");
     assert_eq!(result.message_type, "ConfigurationItemChangeNotification");
-    let [e] = result.evaluations.as_slice() else { panic!("one evaluation: {result:?}") };
+    let [e] = result.evaluations.as_slice() else {
+        panic!("one evaluation: {result:?}")
+    };
     assert_eq!(&*e.compliance_resource_id, STORE);
     assert_eq!(e.compliance_type, Compliance::Compliant, "{e:#?}");
-    assert_eq!(e.ordering_timestamp.as_deref(), Some("2026-11-02T09:15:27.431Z"), "the item's capture time");
+    assert_eq!(
+        e.ordering_timestamp.as_deref(),
+        Some("2026-11-02T09:15:27.431Z"),
+        "the item's capture time"
+    );
     // Only the key was looked up: the console-default name puts the bucket in scope.
     assert_eq!(
         d.sources.calls(),
-        vec![format!("kms:DescribeKey arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}")]
+        vec![format!(
+            "kms:DescribeKey arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}"
+        )]
     );
     let batches = d.sink.batches.borrow();
     assert_eq!(batches.len(), 1);
@@ -245,13 +288,23 @@ fn a_bucket_change_is_assessed_from_the_item_with_no_s3_calls() {
 #[test]
 fn a_real_result_token_reports_without_test_mode() {
     let d = deps(FakeAccount::with_store());
-    run(event(BUCKET_CHANGE, |v| v["resultToken"] = json!("eyJ0b2tlbiI6IjEifQ==")), &d).expect("handled");
+    run(
+        event(BUCKET_CHANGE, |v| {
+            v["resultToken"] = json!("eyJ0b2tlbiI6IjEifQ==")
+        }),
+        &d,
+    )
+    .expect("handled");
     let batches = d.sink.batches.borrow();
-    assert_eq!((batches[0].1.as_str(), batches[0].2), ("eyJ0b2tlbiI6IjEifQ==", false));
+    assert_eq!(
+        (batches[0].1.as_str(), batches[0].2),
+        ("eyJ0b2tlbiI6IjEifQ==", false)
+    );
 }
 
 fn rename_bucket(v: &mut Value, name: &str) {
-    let mut inv: Value = serde_json::from_str(v["invokingEvent"].as_str().expect("string")).expect("json");
+    let mut inv: Value =
+        serde_json::from_str(v["invokingEvent"].as_str().expect("string")).expect("json");
     inv["configurationItem"]["resourceId"] = json!(name);
     inv["configurationItem"]["resourceName"] = json!(name);
     inv["configurationItem"]["tags"] = json!({});
@@ -265,13 +318,23 @@ fn scope_for_a_plain_bucket_comes_from_the_pipelines_and_is_cached() {
     assert_eq!(e.evaluations[0].compliance_type, Compliance::NotApplicable);
     assert_eq!(d.sources.count("codepipeline:ListPipelines"), 1);
     run(event(BUCKET_CHANGE, |v| rename_bucket(v, "other-logs")), &d).expect("handled");
-    assert_eq!(d.sources.count("codepipeline:ListPipelines"), 1, "the second event reuses the cached scope");
+    assert_eq!(
+        d.sources.count("codepipeline:ListPipelines"),
+        1,
+        "the second event reuses the cached scope"
+    );
 
     // A bucket a pipeline names is in scope even with an ordinary name.
     let mut account = FakeAccount::with_store();
-    account.pipelines.push(pipeline("ordinary", "ordinary-store"));
+    account
+        .pipelines
+        .push(pipeline("ordinary", "ordinary-store"));
     let d = deps(account);
-    let e = run(event(BUCKET_CHANGE, |v| rename_bucket(v, "ordinary-store")), &d).expect("handled");
+    let e = run(
+        event(BUCKET_CHANGE, |v| rename_bucket(v, "ordinary-store")),
+        &d,
+    )
+    .expect("handled");
     assert_ne!(e.evaluations[0].compliance_type, Compliance::NotApplicable);
 }
 
@@ -281,8 +344,15 @@ fn a_key_change_needs_no_calls_when_tagged_and_the_scope_index_otherwise() {
     let result = run(event(KEY_CHANGE, |_| {}), &d).expect("handled");
     let e = &result.evaluations[0];
     assert_eq!(e.compliance_resource_type, "AWS::KMS::Key");
-    assert_eq!(e.compliance_type, Compliance::Compliant, "a pipeline's store key: {e:#?}");
-    assert!(d.sources.count("codepipeline:") > 0, "scope needed the pipelines");
+    assert_eq!(
+        e.compliance_type,
+        Compliance::Compliant,
+        "a pipeline's store key: {e:#?}"
+    );
+    assert!(
+        d.sources.count("codepipeline:") > 0,
+        "scope needed the pipelines"
+    );
 }
 
 #[test]
@@ -292,7 +362,10 @@ fn a_pipeline_change_reads_its_store_through_one_batch_get() {
     let e = &result.evaluations[0];
     assert_eq!(&*e.compliance_resource_id, "release-web");
     assert_eq!(e.compliance_type, Compliance::Compliant, "{e:#?}");
-    assert_eq!(d.sources.calls(), vec!["config:BatchGetResourceConfig 2".to_owned()]);
+    assert_eq!(
+        d.sources.calls(),
+        vec!["config:BatchGetResourceConfig 2".to_owned()]
+    );
 }
 
 #[test]
@@ -303,7 +376,10 @@ fn a_pipeline_store_config_does_not_record_falls_back_to_s3_and_kms() {
     let result = run(event(PIPELINE_CHANGE, |_| {}), &d).expect("handled");
     let calls = d.sources.calls();
     assert!(calls.contains(&format!("s3:read {STORE}")), "{calls:?}");
-    assert!(calls.iter().any(|c| c.starts_with("kms:DescribeKey")), "{calls:?}");
+    assert!(
+        calls.iter().any(|c| c.starts_with("kms:DescribeKey")),
+        "{calls:?}"
+    );
     // The fake S3 cannot read the bucket: fail closed, with the reason.
     let e = &result.evaluations[0];
     assert_eq!(e.compliance_type, Compliance::NonCompliant);
@@ -314,7 +390,10 @@ fn a_pipeline_store_config_does_not_record_falls_back_to_s3_and_kms() {
 fn an_oversized_notification_fetches_the_item() {
     let d = deps(FakeAccount::with_store());
     let result = run(event(OVERSIZED, |_| {}), &d).expect("handled");
-    assert_eq!(result.message_type, "OversizedConfigurationItemChangeNotification");
+    assert_eq!(
+        result.message_type,
+        "OversizedConfigurationItemChangeNotification"
+    );
     assert_eq!(result.evaluations[0].compliance_type, Compliance::Compliant);
     assert_eq!(d.sources.count("config:GetResourceConfigHistory"), 1);
     // Config has no item: NON_COMPLIANT with the reason, never silence.
@@ -322,18 +401,33 @@ fn an_oversized_notification_fetches_the_item() {
     account.items.clear();
     let d = deps(account);
     let result = run(event(OVERSIZED, |_| {}), &d).expect("handled");
-    assert_eq!(result.evaluations[0].compliance_type, Compliance::NonCompliant);
-    assert!(result.evaluations[0].annotation.contains("GetResourceConfigHistory"));
+    assert_eq!(
+        result.evaluations[0].compliance_type,
+        Compliance::NonCompliant
+    );
+    assert!(result.evaluations[0]
+        .annotation
+        .contains("GetResourceConfigHistory"));
 }
 
 #[test]
 fn deleted_items_and_resources_that_left_scope_are_not_applicable_without_calls() {
     let d = deps(FakeAccount::with_store());
     let result = run(event(BUCKET_DELETED, |_| {}), &d).expect("handled");
-    assert_eq!(result.evaluations[0].compliance_type, Compliance::NotApplicable);
+    assert_eq!(
+        result.evaluations[0].compliance_type,
+        Compliance::NotApplicable
+    );
     assert!(result.evaluations[0].annotation.contains("ResourceDeleted"));
-    let result = run(event(BUCKET_CHANGE, |v| v["eventLeftScope"] = json!(true)), &d).expect("handled");
-    assert_eq!(result.evaluations[0].compliance_type, Compliance::NotApplicable);
+    let result = run(
+        event(BUCKET_CHANGE, |v| v["eventLeftScope"] = json!(true)),
+        &d,
+    )
+    .expect("handled");
+    assert_eq!(
+        result.evaluations[0].compliance_type,
+        Compliance::NotApplicable
+    );
     assert!(d.sources.calls().is_empty(), "{:?}", d.sources.calls());
     assert_eq!(d.sink.batches.borrow().len(), 2, "both were still reported");
 }
@@ -341,7 +435,9 @@ fn deleted_items_and_resources_that_left_scope_are_not_applicable_without_calls(
 fn big_account(pipelines: usize) -> FakeAccount {
     let mut account = FakeAccount::with_store();
     for i in 0..pipelines {
-        account.pipelines.push(pipeline(&format!("pipeline-{i:03}"), STORE));
+        account
+            .pipelines
+            .push(pipeline(&format!("pipeline-{i:03}"), STORE));
     }
     account
 }
@@ -352,10 +448,18 @@ fn the_periodic_sweep_reports_in_batches_of_100_at_the_notification_time() {
     let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
     // 150 pipelines, one bucket, one key.
     assert_eq!(result.evaluations.len(), 152);
-    assert!(result.evaluations.iter().all(|e| e.ordering_timestamp.as_deref() == Some("2026-11-02T10:00:00.000Z")));
+    assert!(result
+        .evaluations
+        .iter()
+        .all(|e| e.ordering_timestamp.as_deref() == Some("2026-11-02T10:00:00.000Z")));
     let sizes: Vec<usize> = d.sink.batches.borrow().iter().map(|b| b.0.len()).collect();
     assert_eq!(sizes, vec![100, 52]);
-    assert_eq!(d.sources.count("config:BatchGetResourceConfig"), 1, "{:?}", d.sources.calls());
+    assert_eq!(
+        d.sources.count("config:BatchGetResourceConfig"),
+        1,
+        "{:?}",
+        d.sources.calls()
+    );
     assert_eq!(d.sources.count("s3:"), 0);
     assert_eq!(d.sources.count("tag:GetResources"), 1);
 }
@@ -363,17 +467,39 @@ fn the_periodic_sweep_reports_in_batches_of_100_at_the_notification_time() {
 #[test]
 fn an_unreadable_key_is_non_compliant_and_everything_else_is_still_reported() {
     let mut account = FakeAccount::with_store();
-    account.items.remove(&(ResourceKind::Key, KEY_ID.to_owned()));
+    account
+        .items
+        .remove(&(ResourceKind::Key, KEY_ID.to_owned()));
     let denied = "kms:DescribeKey failed: AccessDeniedException: not authorized";
     account.keys.insert(KEY_ID.into(), Fact::unknown(denied));
     let d = deps(account);
     let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
-    let key = result.evaluations.iter().find(|e| &*e.compliance_resource_id == KEY_ID).expect("key reported");
+    let key = result
+        .evaluations
+        .iter()
+        .find(|e| &*e.compliance_resource_id == KEY_ID)
+        .expect("key reported");
     assert_eq!(key.compliance_type, Compliance::NonCompliant);
-    assert!(key.annotation.contains("AccessDeniedException"), "{}", key.annotation);
-    assert_eq!(result.evaluations.len(), 3, "pipeline and bucket reported too");
-    let bucket = result.evaluations.iter().find(|e| &*e.compliance_resource_id == STORE).expect("bucket");
-    assert_eq!(bucket.compliance_type, Compliance::NonCompliant, "its key could not be read");
+    assert!(
+        key.annotation.contains("AccessDeniedException"),
+        "{}",
+        key.annotation
+    );
+    assert_eq!(
+        result.evaluations.len(),
+        3,
+        "pipeline and bucket reported too"
+    );
+    let bucket = result
+        .evaluations
+        .iter()
+        .find(|e| &*e.compliance_resource_id == STORE)
+        .expect("bucket");
+    assert_eq!(
+        bucket.compliance_type,
+        Compliance::NonCompliant,
+        "its key could not be read"
+    );
 }
 
 #[test]
@@ -407,12 +533,27 @@ fn rejected_evaluations_are_sent_once_more_then_fail_the_invocation() {
 fn bad_parameters_and_events_are_invalid_event_errors_naming_the_field() {
     let d = deps(FakeAccount::with_store());
     let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
-        (Box::new(|v| v["ruleParameters"] = json!("{\"scope\":\"everything\"}")), "ruleParameters.scope"),
-        (Box::new(|v| v["ruleParameters"] = json!("{\"requiredControls\":\"nope\"}")), "ruleParameters.requiredControls"),
-        (Box::new(|v| v["ruleParameters"] = json!("not json")), "ruleParameters.ruleParameters"),
+        (
+            Box::new(|v| v["ruleParameters"] = json!("{\"scope\":\"everything\"}")),
+            "ruleParameters.scope",
+        ),
+        (
+            Box::new(|v| v["ruleParameters"] = json!("{\"requiredControls\":\"nope\"}")),
+            "ruleParameters.requiredControls",
+        ),
+        (
+            Box::new(|v| v["ruleParameters"] = json!("not json")),
+            "ruleParameters.ruleParameters",
+        ),
         (Box::new(|v| v["resultToken"] = Value::Null), "resultToken"),
-        (Box::new(|v| v["invokingEvent"] = json!("{\"messageType\":\"Other\"}")), "invokingEvent.messageType"),
-        (Box::new(|v| v["invokingEvent"] = json!("{oops")), "invokingEvent"),
+        (
+            Box::new(|v| v["invokingEvent"] = json!("{\"messageType\":\"Other\"}")),
+            "invokingEvent.messageType",
+        ),
+        (
+            Box::new(|v| v["invokingEvent"] = json!("{oops")),
+            "invokingEvent",
+        ),
     ];
     for (edit, field) in cases {
         let err = run(event(BUCKET_CHANGE, edit), &d).expect_err("invalid");
@@ -420,9 +561,15 @@ fn bad_parameters_and_events_are_invalid_event_errors_naming_the_field() {
             RuleError::InvalidEvent { field: f, .. } => assert_eq!(f, field, "{err}"),
             other => panic!("expected InvalidEvent for {field}, got {other}"),
         }
-        assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "InvalidEvent");
+        assert_eq!(
+            lambda_runtime::Diagnostic::from(err).error_type,
+            "InvalidEvent"
+        );
     }
-    assert!(d.sink.batches.borrow().is_empty(), "nothing reported for an invalid event");
+    assert!(
+        d.sink.batches.borrow().is_empty(),
+        "nothing reported for an invalid event"
+    );
     assert!(d.sources.calls().is_empty());
 }
 
@@ -436,6 +583,9 @@ fn a_failed_pipeline_listing_fails_the_sweep_as_retryable() {
     });
     let d = deps(account);
     let err = run(event(PERIODIC, |_| {}), &d).expect_err("sweep cannot list");
-    assert_eq!(lambda_runtime::Diagnostic::from(err).error_type, "Retryable");
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(err).error_type,
+        "Retryable"
+    );
     assert!(d.sink.batches.borrow().is_empty(), "no partial report");
 }

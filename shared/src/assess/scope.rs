@@ -51,7 +51,9 @@ impl ScopeIndex {
                         .known()
                         .and_then(|e| e.as_ref())
                         .and_then(|e| e.key.as_ref());
-                    if let Some(id) = key.and_then(|k| k.key_id().or_else(|| inventory.resolve_key_id(k))) {
+                    if let Some(id) =
+                        key.and_then(|k| k.key_id().or_else(|| inventory.resolve_key_id(k)))
+                    {
                         index.referenced_keys.insert(id.into());
                     }
                 }
