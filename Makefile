@@ -5,15 +5,28 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
 
-.PHONY: all build test lint fmt-check clippy unit-and-integration example bench bench-engine bench-snapshot clean
+.PHONY: all build venv test lint fmt-check clippy unit-and-integration example bench bench-engine bench-snapshot clean
+
+# Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
+# project-local virtualenv. Rebuilt when the pins change.
+VENV := .venv
+PYTHON ?= python3
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
 
 all: build
 
 build:
 	$(CARGO) build --workspace --bins
 
-## test: formatting, lints, then every unit, property and integration test.
-test: fmt-check clippy unit-and-integration
+## test: formatting, lints, then every unit, property and integration test (the integration
+## tests start moto and cargo-lambda's Lambda Runtime API emulator from .venv).
+test: fmt-check clippy venv unit-and-integration
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -47,4 +60,4 @@ bench-snapshot:
 
 clean:
 	$(CARGO) clean
-	rm -rf bench/out
+	rm -rf bench/out $(VENV)

@@ -1,8 +1,11 @@
-//! Helpers for the workspace integration tests.
+//! Helpers for the workspace integration tests: built binaries, a moto server and cargo-lambda's
+//! Lambda Runtime API emulator, each started on a free loopback port and stopped by process id.
 
 use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -30,10 +33,25 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// A tool installed by `make venv` into the project-local `.venv`.
+pub fn venv_bin(name: &str) -> PathBuf {
+    let path = root().join(".venv/bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing; run `make venv` (make test does)",
+        path.display()
+    );
+    path
+}
+
 /// Runs `artifact-guard` with `args`, feeding `stdin` when given.
 pub fn artifact_guard(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(bin("artifact-guard"))
-        .args(args)
+    run(Command::new(bin("artifact-guard")).args(args), stdin)
+}
+
+/// Runs a command to completion, feeding `stdin` when given.
+pub fn run(command: &mut Command, stdin: Option<&[u8]>) -> Output {
+    let mut child = command
         .current_dir(root())
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -43,12 +61,190 @@ pub fn artifact_guard(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start artifact-guard: {e}"));
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
     if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(data)
             .unwrap_or_else(|e| panic!("cannot write stdin: {e}"));
     }
     child
         .wait_with_output()
-        .unwrap_or_else(|e| panic!("artifact-guard did not finish: {e}"))
+        .unwrap_or_else(|e| panic!("{command:?} did not finish: {e}"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening on port {port}: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on port {port} within 30 s");
+}
+
+/// A background process killed (by process id) when dropped.
+pub struct Background {
+    child: Child,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A moto server on a free loopback port.
+pub struct Moto {
+    _process: Background,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Starts `moto_server` from `.venv` and waits until it listens.
+    pub fn start() -> Self {
+        let port = free_port();
+        let mut child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
+        wait_for_port(port, "moto_server", &mut child);
+        Self {
+            _process: Background { child },
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The environment that points an AWS SDK at this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+        ];
+        env.extend(self.credentials_env());
+        env
+    }
+
+    /// Credentials only (moto accepts any), and no instance-metadata lookups.
+    pub fn credentials_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    /// Creates the test account (`tests/moto/account.py`); returns what it printed (key ids).
+    pub fn create_account(&self) -> serde_json::Value {
+        let out = run(
+            Command::new(venv_bin("python"))
+                .arg(root().join("tests/moto/account.py"))
+                .arg(&self.endpoint),
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "account setup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("account setup printed no JSON: {e}"))
+    }
+}
+
+/// cargo-lambda's Lambda Runtime API emulator (`cargo lambda watch --only-lambda-apis`) with
+/// one function binary polling it.
+pub struct LambdaEmulator {
+    // Dropped in order: the function first, then the emulator.
+    _function: Background,
+    _emulator: Background,
+    port: u16,
+}
+
+impl LambdaEmulator {
+    /// Starts the emulator and the built binary `function` with `env`.
+    pub fn start(function: &str, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let mut emulator = Command::new(venv_bin("cargo-lambda"))
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start cargo lambda watch: {e}"));
+        wait_for_port(port, "cargo lambda watch", &mut emulator);
+        let emulator = Background { child: emulator };
+        let function = Command::new(bin(function))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {function}: {e}"));
+        Self {
+            _function: Background { child: function },
+            _emulator: emulator,
+            port,
+        }
+    }
+
+    /// Delivers an event file through `cargo lambda invoke`; returns the function's JSON result.
+    pub fn invoke(&self, event_file: &Path) -> Result<serde_json::Value, String> {
+        let out = run(
+            Command::new(venv_bin("cargo-lambda"))
+                .args([
+                    "lambda",
+                    "invoke",
+                    "--invoke-address",
+                    "127.0.0.1",
+                    "--invoke-port",
+                    &self.port.to_string(),
+                    "--output-format",
+                    "json",
+                    "--data-file",
+                ])
+                .arg(event_file)
+                .arg("_"),
+            None,
+        );
+        if !out.status.success() {
+            return Err(format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
 }

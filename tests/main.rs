@@ -1,3 +1,7 @@
 //! One integration-test binary for the workspace; each module is one area.
 
+// Test code: a failed expectation is the test failing, with the message saying what was expected.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod cli_assess;
+mod live_moto;

@@ -1,19 +1,14 @@
 //! `artifact-guard assess`: snapshot in, one evaluation per bucket, key and pipeline out.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
 use artifact_guard::assess::snapshot;
-use artifact_guard::{Assessor, Compliance, Inventory, RuleParameters, ScopeIndex};
+use artifact_guard::{Inventory, RuleParameters};
 
-use crate::report::{JsonReport, Report, TableReport};
+use crate::report::Outcome;
 use crate::{Format, UsageError};
-
-/// How the run ended.
-pub struct Outcome {
-    pub non_compliant: u64,
-}
 
 pub fn run(path: &Path, parameters: Option<&str>, format: Format) -> Result<Outcome, UsageError> {
     let params = read_parameters(parameters)?;
@@ -26,36 +21,10 @@ pub fn run(path: &Path, parameters: Option<&str>, format: Format) -> Result<Outc
     let mut inventory = Inventory::new();
     snapshot::load(reader, &mut inventory).map_err(|e| UsageError(format!("{name}: {e}")))?;
 
-    let scope = ScopeIndex::from_inventory(&inventory);
-    let assessor = Assessor::new(&params, &inventory, &scope);
-    let stdout = io::stdout().lock();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout);
-    let mut report: Box<dyn Report> = match format {
-        Format::Json => Box::new(JsonReport::default()),
-        Format::Table => Box::new(TableReport::new(&inventory)),
-    };
-    let mut non_compliant = 0;
-    let written = (|| -> io::Result<()> {
-        report.begin(&mut out)?;
-        for evaluation in assessor.assess_all() {
-            if evaluation.compliance_type == Compliance::NonCompliant {
-                non_compliant += 1;
-            }
-            report.row(&mut out, &evaluation)?;
-        }
-        report.end(&mut out)?;
-        out.flush()
-    })();
-    match written {
-        // A closed pipe (`| head`) is the reader's choice, not a failure of the assessment.
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(UsageError(format!("cannot write the report: {e}")))
-        }
-        _ => Ok(Outcome { non_compliant }),
-    }
+    crate::report::write(&inventory, &params, format)
 }
 
-fn read_parameters(parameters: Option<&str>) -> Result<RuleParameters, UsageError> {
+pub fn read_parameters(parameters: Option<&str>) -> Result<RuleParameters, UsageError> {
     let Some(text) = parameters else {
         return Ok(RuleParameters::default());
     };

@@ -5,6 +5,7 @@
 
 mod assess;
 mod report;
+mod scan;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,6 +25,30 @@ struct Cli {
 enum Command {
     /// Assess an AWS Config snapshot (or configuration history) file.
     Assess(AssessArgs),
+    /// Assess a live account: every pipeline, its stores' buckets and keys, and tagged stores.
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// AWS region [default: from the environment or profile].
+    #[arg(long)]
+    region: Option<String>,
+    /// Named profile from the AWS config and credentials files.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Send every AWS request to this endpoint (a local emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Rule parameters as AWS Config InputParameters JSON, or `@FILE`.
+    #[arg(long, value_name = "JSON")]
+    parameters: Option<String>,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Reads in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,18 +79,35 @@ struct UsageError(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let default_format = || {
+        if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        }
+    };
     let result = match cli.command {
-        Command::Assess(args) => {
-            let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-                Format::Table
-            } else {
-                Format::Json
-            });
-            assess::run(&args.snapshot, args.parameters.as_deref(), format)
+        Command::Assess(args) => assess::run(
+            &args.snapshot,
+            args.parameters.as_deref(),
+            args.format.unwrap_or_else(default_format),
+        ),
+        Command::Scan(args) => {
+            let target = scan::Target {
+                region: args.region.as_deref(),
+                profile: args.profile.as_deref(),
+                endpoint_url: args.endpoint_url.as_deref(),
+                concurrency: usize::from(args.concurrency),
+            };
+            scan::run(
+                &target,
+                args.parameters.as_deref(),
+                args.format.unwrap_or_else(default_format),
+            )
         }
     };
     match result {
-        Ok(assess::Outcome { non_compliant: 0 }) => ExitCode::SUCCESS,
+        Ok(report::Outcome { non_compliant: 0 }) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(UsageError(message)) => {
             eprintln!("artifact-guard: error: {message}");

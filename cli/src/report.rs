@@ -3,7 +3,48 @@
 
 use std::io::{self, Write};
 
-use artifact_guard::{Compliance, Evaluation, Inventory};
+use artifact_guard::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, ScopeIndex};
+
+use crate::{Format, UsageError};
+
+/// How the run ended.
+pub struct Outcome {
+    pub non_compliant: u64,
+}
+
+/// Assesses every resource of `inventory` and writes the report to standard output.
+pub fn write(
+    inventory: &Inventory,
+    params: &RuleParameters,
+    format: Format,
+) -> Result<Outcome, UsageError> {
+    let scope = ScopeIndex::from_inventory(inventory);
+    let assessor = Assessor::new(params, inventory, &scope);
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let mut report: Box<dyn Report> = match format {
+        Format::Json => Box::new(JsonReport::default()),
+        Format::Table => Box::new(TableReport::new(inventory)),
+    };
+    let mut non_compliant = 0;
+    let written = (|| -> io::Result<()> {
+        report.begin(&mut out)?;
+        for evaluation in assessor.assess_all() {
+            if evaluation.compliance_type == Compliance::NonCompliant {
+                non_compliant += 1;
+            }
+            report.row(&mut out, &evaluation)?;
+        }
+        report.end(&mut out)?;
+        out.flush()
+    })();
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not a failure of the assessment.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(UsageError(format!("cannot write the report: {e}")))
+        }
+        _ => Ok(Outcome { non_compliant }),
+    }
+}
 
 pub trait Report {
     fn begin(&mut self, out: &mut dyn Write) -> io::Result<()>;

@@ -532,7 +532,8 @@ fn rejected_evaluations_are_sent_once_more_then_fail_the_invocation() {
 #[test]
 fn bad_parameters_and_events_are_invalid_event_errors_naming_the_field() {
     let d = deps(FakeAccount::with_store());
-    let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|v| v["ruleParameters"] = json!("{\"scope\":\"everything\"}")),
             "ruleParameters.scope",

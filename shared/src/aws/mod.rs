@@ -176,13 +176,17 @@ where
     let (kind, message) = match error {
         SdkError::ServiceError(service) => {
             let err = service.err();
-            let code = err.code().unwrap_or("Unknown");
             let status = service.raw().status().as_u16();
-            let kind = classify(code, status);
-            (
-                kind,
-                format!("{code}: {}", err.message().unwrap_or("no message")),
-            )
+            match err.code() {
+                Some(code) => (
+                    classify(code, status),
+                    format!("{code}: {}", err.message().unwrap_or("no message")),
+                ),
+                None => (
+                    classify("", status),
+                    format!("HTTP {status} answer that the SDK could not read (no error code)"),
+                ),
+            }
         }
         SdkError::TimeoutError(_) => (ErrorKind::Unavailable, "timed out".to_owned()),
         SdkError::DispatchFailure(e) => {

@@ -137,7 +137,7 @@ pub async fn sweep<S: Sources>(
             let facts = sources.read_pipeline(&name, account_id).await;
             (name, facts.boxed())
         })
-        .buffer_unordered(concurrency.max(1))
+        .buffered(concurrency.max(1))
         .collect()
         .await;
     stats.pipelines = pipelines.len();
@@ -192,7 +192,7 @@ async fn load_stores<S: Sources>(
         })
         .collect();
     let (by_id, mut by_kms) = split_keys(keys, inventory, account_id);
-    wanted.extend(by_id.iter().map(|k| key_item(k)));
+    wanted.extend(by_id.iter().map(key_item));
     let from_config = read_from_config(sources, inventory, &wanted, stats).await;
 
     let missing_buckets: Vec<&String> = buckets
@@ -202,7 +202,7 @@ async fn load_stores<S: Sources>(
     stats.buckets_from_s3 += missing_buckets.len();
     let read: Vec<_> = stream::iter(missing_buckets)
         .map(|name| async move { (name, sources.read_bucket(name).await.boxed()) })
-        .buffer_unordered(concurrency.max(1))
+        .buffered(concurrency.max(1))
         .collect()
         .await;
     for (name, facts) in read {
@@ -236,7 +236,7 @@ async fn load_stores<S: Sources>(
     stats.keys_from_kms += by_kms.len();
     let records: Vec<KeyRecord> = stream::iter(by_kms)
         .map(|key| async move { sources.read_key(&key).await })
-        .buffer_unordered(concurrency.max(1))
+        .buffered(concurrency.max(1))
         .collect()
         .await;
     for record in records {
@@ -348,7 +348,7 @@ async fn sweep_pipelines_only<S: Sources>(
     let names = sources.list_pipelines().await?;
     let pipelines: Vec<_> = stream::iter(names)
         .map(|name| async move { (sources.read_pipeline(&name, account_id).await.boxed(), name) })
-        .buffer_unordered(concurrency.max(1))
+        .buffered(concurrency.max(1))
         .collect()
         .await;
     let mut inventory = Inventory::new();
