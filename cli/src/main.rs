@@ -79,6 +79,17 @@ struct UsageError(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Warnings (a fallback from AWS Config to S3, a tag that could not be read) go to stderr;
+    // RUST_LOG=artifact_guard=debug shows more.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .without_time()
+        .with_target(false)
+        .init();
     let default_format = || {
         if std::io::stdout().is_terminal() {
             Format::Table
