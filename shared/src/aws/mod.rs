@@ -6,6 +6,7 @@
 //! endpoint is overridden, as local emulators need. Every operation has a timeout below the
 //! function's, and retries use the SDK's standard mode (throttling and 5xx, with backoff).
 
+mod admin;
 mod codepipeline;
 mod config;
 mod kms;

@@ -9,10 +9,12 @@
 
 mod cache;
 mod gather;
+mod provision;
 
 use std::fmt;
 
 pub use cache::{ScopeCache, SCOPE_CACHE_TTL};
+pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
 pub use gather::{gather_for_item, scope_index, sweep, GatherStats, Sources};
 
 use crate::assess::Evaluation;
