@@ -248,3 +248,131 @@ impl LambdaEmulator {
             .map_err(|e| format!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 }
+
+/// One request received by a [`Recorder`].
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path_and_query: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A loopback HTTP endpoint standing in for CloudFormation's presigned response URL: it records
+/// every request and answers 503 to the first `fail_first`, then 200.
+pub struct Recorder {
+    port: u16,
+    fail_first: u32,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Recorder {
+    pub fn start(fail_first: u32) -> Self {
+        use std::io::{BufRead, BufReader, Read};
+        use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("recorder: {e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let failures = AtomicU32::new(fail_first);
+        let (sink, halt) = (received.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if halt.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(match stream.try_clone() {
+                    Ok(s) => s,
+                    Err(_) => continue,
+                });
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut parts = line.split_whitespace();
+                let (method, target) = (
+                    parts.next().unwrap_or_default().to_owned(),
+                    parts.next().unwrap_or_default().to_owned(),
+                );
+                let (mut length, mut content_type) = (0usize, None);
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':') {
+                        match name.trim().to_ascii_lowercase().as_str() {
+                            "content-length" => length = value.trim().parse().unwrap_or(0),
+                            "content-type" => content_type = Some(value.trim().to_owned()),
+                            _ => {}
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let failing = failures.load(Ordering::SeqCst) > 0;
+                if failing {
+                    failures.fetch_sub(1, Ordering::SeqCst);
+                }
+                if let Ok(mut all) = sink.lock() {
+                    all.push(Recorded {
+                        method,
+                        path_and_query: target,
+                        content_type,
+                        body,
+                    });
+                }
+                let status = if failing {
+                    "503 Service Unavailable"
+                } else {
+                    "200 OK"
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        });
+        Self {
+            port,
+            fail_first,
+            received,
+            stop,
+        }
+    }
+
+    /// A presigned-looking URL on this endpoint.
+    pub fn url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/cfn-response/stack/req?X-Amz-Signature=s3cr3t-signature",
+            self.port
+        )
+    }
+
+    /// Every request so far.
+    pub fn received(&self) -> Vec<Recorded> {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The bodies answered 200 (every request after the first `fail_first`), as JSON.
+    pub fn responses(&self) -> Vec<serde_json::Value> {
+        self.received()
+            .iter()
+            .skip(self.fail_first as usize)
+            .map(|r| {
+                serde_json::from_slice(&r.body)
+                    .unwrap_or_else(|e| panic!("response body is not JSON: {e}"))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}

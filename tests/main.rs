@@ -3,5 +3,6 @@
 // Test code: a failed expectation is the test failing, with the message saying what was expected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod artifact_store_moto;
 mod cli_assess;
 mod live_moto;

@@ -12,7 +12,9 @@ use tracing::{info, warn};
 
 use crate::provision::{self, Journal, Store};
 use crate::request::{Action, Request, RequestError};
-use crate::response::{deliver, failure_marker, DeliveryError, Envelope, Response, ResponseSender, Status};
+use crate::response::{
+    deliver, failure_marker, DeliveryError, Envelope, Response, ResponseSender, Status,
+};
 
 /// What the handler needs, built once per process.
 pub struct Deps<S, R> {
@@ -47,24 +49,51 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::Undelivered(_) => "Retryable",
         };
-        lambda_runtime::Diagnostic { error_type: error_type.into(), error_message: error.to_string() }
+        lambda_runtime::Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
     }
 }
 
-pub async fn handle<S: Store, R: ResponseSender>(event: Value, deadline: Instant, deps: &Deps<S, R>) -> Result<Answered, HandlerError> {
+pub async fn handle<S: Store, R: ResponseSender>(
+    event: Value,
+    deadline: Instant,
+    deps: &Deps<S, R>,
+) -> Result<Answered, HandlerError> {
     let remaining = deadline.saturating_duration_since(Instant::now());
+    tracing::debug!(
+        remaining_ms = u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
+        "time left"
+    );
     // Time kept back for answering (and, for a create, for removing what it made).
     let answer_reserve = (remaining / 4).clamp(Duration::from_millis(500), Duration::from_secs(10));
     let cleanup_reserve = (remaining / 8).clamp(Duration::from_millis(250), Duration::from_secs(5));
-    let work_deadline = deadline.checked_sub(answer_reserve + cleanup_reserve).unwrap_or_else(Instant::now);
+    let work_deadline = deadline
+        .checked_sub(answer_reserve + cleanup_reserve)
+        .unwrap_or_else(Instant::now);
 
     let response = match Request::parse(&event) {
-        Err(RequestError { envelope: None, field, problem, .. }) => {
-            return Err(RequestError { field, problem, envelope: None }.into())
+        Err(RequestError {
+            envelope: None,
+            field,
+            problem,
+            ..
+        }) => {
+            return Err(RequestError {
+                field,
+                problem,
+                envelope: None,
+            }
+            .into())
         }
         Err(e) => {
-            let envelope = e.envelope.clone().unwrap_or_default();
-            let physical = event.get("PhysicalResourceId").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let envelope = e.envelope.as_deref().cloned().unwrap_or_default();
+            let physical = event
+                .get("PhysicalResourceId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             Response::failed(&envelope, e.to_string(), physical)
         }
         Ok(request) => {
@@ -74,17 +103,34 @@ pub async fn handle<S: Store, R: ResponseSender>(event: Value, deadline: Instant
                 request_id = %request.envelope.request_id,
                 "request"
             );
-            answer(&request, work_deadline, deadline.checked_sub(answer_reserve).unwrap_or(work_deadline), deps).await
+            answer(
+                &request,
+                work_deadline,
+                deadline
+                    .checked_sub(answer_reserve)
+                    .unwrap_or(work_deadline),
+                deps,
+            )
+            .await
         }
     };
     let body = response.body();
     let attempts = deliver(&deps.sender, &response_url(&event), &body, deadline).await?;
     info!(status = ?response.status, physical_id = %response.physical_resource_id, attempts, "answered");
-    Ok(Answered { status: response.status, physical_resource_id: response.physical_resource_id, reason: response.reason, attempts })
+    Ok(Answered {
+        status: response.status,
+        physical_resource_id: response.physical_resource_id,
+        reason: response.reason,
+        attempts,
+    })
 }
 
 fn response_url(event: &Value) -> String {
-    event.get("ResponseURL").and_then(Value::as_str).unwrap_or_default().to_owned()
+    event
+        .get("ResponseURL")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn action_name(action: &Action) -> &'static str {
@@ -97,24 +143,41 @@ fn action_name(action: &Action) -> &'static str {
 
 /// Runs the steps; turns an error, a timeout or a panic into a FAILED response, after removing
 /// what a failed create or rename made.
-async fn answer<S: Store, R>(request: &Request, work_deadline: Instant, cleanup_deadline: Instant, deps: &Deps<S, R>) -> Response {
+async fn answer<S: Store, R>(
+    request: &Request,
+    work_deadline: Instant,
+    cleanup_deadline: Instant,
+    deps: &Deps<S, R>,
+) -> Response {
     let journal = Journal::default();
     // Boxed: the steps' future is deep, and boxing it keeps the handler's type within the
     // compiler's layout depth.
-    let steps = AssertUnwindSafe(Box::pin(provision::run(&deps.store, request, &journal))).catch_unwind();
+    let steps =
+        AssertUnwindSafe(Box::pin(provision::run(&deps.store, request, &journal))).catch_unwind();
     let outcome = match tokio::time::timeout_at(work_deadline, steps).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(panic)) => Err(format!("internal error while {}: {}", journal.step.get(), panic_text(&panic))),
+        Ok(Err(panic)) => Err(format!(
+            "internal error while {}: {}",
+            journal.step.get(),
+            panic_text(&panic)
+        )),
         Err(_) => Err(format!("timed out while {}", journal.step.get())),
     };
     let envelope: &Envelope = &request.envelope;
     match outcome {
-        Ok(done) => Response::success(envelope, done.physical_id, done.data).with_reason(done.reason),
+        Ok(done) => {
+            Response::success(envelope, done.physical_id, done.data).with_reason(done.reason)
+        }
         Err(reason) => {
             let mut reason = reason;
-            let made_something = journal.created_bucket.borrow().is_some() || journal.created_key.borrow().is_some();
+            let made_something =
+                journal.created_bucket.borrow().is_some() || journal.created_key.borrow().is_some();
             if made_something {
-                let cleaned = tokio::time::timeout_at(cleanup_deadline, provision::clean_up(&deps.store, &journal)).await;
+                let cleaned = tokio::time::timeout_at(
+                    cleanup_deadline,
+                    provision::clean_up(&deps.store, &journal),
+                )
+                .await;
                 match cleaned {
                     Ok(Ok(())) => reason.push_str(" (what this request created was removed)"),
                     Ok(Err(left)) => reason.push_str(&format!(" ({left})")),
@@ -126,7 +189,9 @@ async fn answer<S: Store, R>(request: &Request, work_deadline: Instant, cleanup_
             // update or delete keeps the id CloudFormation holds.
             let physical = match &request.action {
                 Action::Create => failure_marker(&request.envelope.request_id),
-                Action::Update { physical_id, .. } | Action::Delete { physical_id } => physical_id.clone(),
+                Action::Update { physical_id, .. } | Action::Delete { physical_id } => {
+                    physical_id.clone()
+                }
             };
             Response::failed(envelope, reason, physical)
         }

@@ -22,7 +22,9 @@ impl HyperSender {
             .https_or_http()
             .enable_http1()
             .build();
-        Ok(Self { client: Client::builder(TokioExecutor::new()).build(https) })
+        Ok(Self {
+            client: Client::builder(TokioExecutor::new()).build(https),
+        })
     }
 }
 

@@ -1,15 +1,9 @@
 //! `artifact-store`: the `Custom::EncryptedArtifactStore` CloudFormation custom resource.
 //! Wiring only: logging, SDK clients and the HTTPS client (built once), then the runtime loop.
 
-mod handler;
-mod http;
-mod policy;
-mod provision;
-mod request;
-mod response;
-mod spec;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use artifact_store::{handler, http};
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -20,9 +14,15 @@ use artifact_guard::aws::{self, AwsAccount, CallLimits};
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     // Operations stay well inside the function timeout, leaving time to answer CloudFormation.
-    let limits = CallLimits { operation_timeout: Duration::from_secs(30), ..CallLimits::default() };
+    let limits = CallLimits {
+        operation_timeout: Duration::from_secs(30),
+        ..CallLimits::default()
+    };
     let sdk = aws::load_sdk_config(limits).await;
-    let deps = handler::Deps { store: AwsAccount::new(&sdk), sender: http::HyperSender::new()? };
+    let deps = handler::Deps {
+        store: AwsAccount::new(&sdk),
+        sender: http::HyperSender::new()?,
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let deadline = deadline_of(event.context.deadline);
         let deps = &deps;
@@ -32,10 +32,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 /// The invocation deadline (milliseconds since the epoch) as a tokio instant.
+///
+/// cargo-lambda's emulator sends the function timeout (e.g. 600000) instead of an epoch
+/// deadline; a value that small (before 2001) is read as a duration from now, so that local
+/// runs get the time they were given instead of none.
 fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    tokio::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    const EPOCH_2001_MS: u64 = 1_000_000_000_000;
+    let now = tokio::time::Instant::now();
+    if deadline_ms < EPOCH_2001_MS {
+        return now + Duration::from_millis(deadline_ms);
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    now + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
-
-#[cfg(test)]
-mod tests;

@@ -8,7 +8,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use artifact_guard::facts::{Fact, KeyRef, ResourceFacts, ResourceKind, Subject};
-use artifact_guard::live::{BucketAdmin, BucketReader, BucketSettings, BucketState, KeyAdmin, KeyReader, NewKey};
+use artifact_guard::live::{
+    BucketAdmin, BucketReader, BucketSettings, BucketState, KeyAdmin, KeyReader, NewKey,
+};
 use artifact_guard::{Assessor, Inventory, RuleParameters, Scope, ScopeIndex, Status};
 
 use crate::policy;
@@ -51,18 +53,28 @@ pub fn key_alias(bucket: &str) -> String {
     format!("alias/artifact-guard/{}", bucket.replace('.', "-"))
 }
 
-pub async fn run<S: Store>(store: &S, request: &Request, journal: &Journal) -> Result<Done, String> {
+pub async fn run<S: Store>(
+    store: &S,
+    request: &Request,
+    journal: &Journal,
+) -> Result<Done, String> {
     let spec = match (&request.action, &request.spec) {
-        (Action::Delete { physical_id }, spec) => return delete(store, request, physical_id, spec.as_ref().ok(), journal).await,
+        (Action::Delete { physical_id }, spec) => {
+            return delete(store, request, physical_id, spec.as_ref().ok(), journal).await
+        }
         (_, Err(e)) => return Err(e.to_string()),
         (_, Ok(spec)) => spec,
     };
-    let wanted = spec
-        .bucket_name
-        .clone()
-        .unwrap_or_else(|| derived_bucket_name(&request.envelope.stack_id, &request.envelope.logical_resource_id));
+    let wanted = spec.bucket_name.clone().unwrap_or_else(|| {
+        derived_bucket_name(
+            &request.envelope.stack_id,
+            &request.envelope.logical_resource_id,
+        )
+    });
     match &request.action {
-        Action::Update { physical_id, .. } if *physical_id == wanted => provision(store, request, spec, &wanted, true, journal).await,
+        Action::Update { physical_id, .. } if *physical_id == wanted => {
+            provision(store, request, spec, &wanted, true, journal).await
+        }
         // Create, or an update to a new name: a new store; CloudFormation deletes the old one.
         _ => provision(store, request, spec, &wanted, false, journal).await,
     }
@@ -96,44 +108,77 @@ async fn provision<S: Store>(
 
     if !exists {
         journal.at("creating the bucket");
-        store.create_bucket(name, &region).await.map_err(|e| e.to_string())?;
+        store
+            .create_bucket(name, &region)
+            .await
+            .map_err(|e| e.to_string())?;
         *journal.created_bucket.borrow_mut() = Some(name.to_owned());
     }
     journal.at("configuring the bucket");
     let mut tags = vec![
         (TAG_STORE.to_owned(), "true".to_owned()),
         (TAG_STACK.to_owned(), request.envelope.stack_id.clone()),
-        (TAG_LOGICAL.to_owned(), request.envelope.logical_resource_id.clone()),
+        (
+            TAG_LOGICAL.to_owned(),
+            request.envelope.logical_resource_id.clone(),
+        ),
     ];
     tags.extend(spec.tags.iter().cloned());
-    let settings = BucketSettings { kms_key_arn: key.as_ref().map(|k| k.arn.clone()), versioning: spec.versioning, tags };
-    store.configure_bucket(name, &settings).await.map_err(|e| e.to_string())?;
+    let settings = BucketSettings {
+        kms_key_arn: key.as_ref().map(|k| k.arn.clone()),
+        versioning: spec.versioning,
+        tags,
+    };
+    store
+        .configure_bucket(name, &settings)
+        .await
+        .map_err(|e| e.to_string())?;
 
     journal.at("writing the bucket policy");
     let existing = store.bucket_policy(name).await.map_err(|e| e.to_string())?;
-    let merged = policy::merge(existing.as_deref(), policy::own_statements(name, partition, spec))
-        .map_err(|e| format!("bucket {name}: {e}; fix or remove it and retry"))?;
-    store.put_bucket_policy(name, &merged).await.map_err(|e| e.to_string())?;
+    let merged = policy::merge(
+        existing.as_deref(),
+        policy::own_statements(name, partition, spec),
+    )
+    .map_err(|e| format!("bucket {name}: {e}; fix or remove it and retry"))?;
+    store
+        .put_bucket_policy(name, &merged)
+        .await
+        .map_err(|e| e.to_string())?;
 
     journal.at("assessing the store");
-    let score = assess(store, name, key.as_ref().map(|k| k.reference.as_str()), &account).await?;
+    let score = assess(
+        store,
+        name,
+        key.as_ref().map(|k| k.reference.as_str()),
+        &account,
+    )
+    .await?;
     let mut data = BTreeMap::new();
     data.insert("BucketName".into(), name.to_owned());
     data.insert("BucketArn".into(), format!("arn:{partition}:s3:::{name}"));
     let (key_arn, key_id) = match &key {
         Some(k) => (k.arn.clone(), k.id.clone()),
-        None => (format!("arn:{partition}:kms:{region}:{account}:alias/aws/s3"), "alias/aws/s3".to_owned()),
+        None => (
+            format!("arn:{partition}:kms:{region}:{account}:alias/aws/s3"),
+            "alias/aws/s3".to_owned(),
+        ),
     };
     data.insert("KmsKeyArn".into(), key_arn);
     data.insert("KmsKeyId".into(), key_id);
     data.insert("Score".into(), score.to_string());
     let verb = if converging { "converged" } else { "created" };
-    Ok(Done { physical_id: name.to_owned(), reason: format!("artifact store {name} {verb}; score {score}"), data })
+    Ok(Done {
+        physical_id: name.to_owned(),
+        reason: format!("artifact store {name} {verb}; score {score}"),
+        data,
+    })
 }
 
 fn is_ours(tags: &[(String, String)], request: &Request) -> bool {
     let has = |k: &str, v: &str| tags.iter().any(|(tk, tv)| tk == k && tv == v);
-    has(TAG_STACK, &request.envelope.stack_id) && has(TAG_LOGICAL, &request.envelope.logical_resource_id)
+    has(TAG_STACK, &request.envelope.stack_id)
+        && has(TAG_LOGICAL, &request.envelope.logical_resource_id)
 }
 
 /// The key the bucket will use.
@@ -160,7 +205,9 @@ async fn resolve_key<S: Store>(
             let record = store.read_key(&key).await;
             let facts = match record.facts {
                 ResourceFacts::Key(Fact::Known(k)) => k,
-                ResourceFacts::Key(Fact::Unknown(why)) => return Err(format!("KmsKeyArn {given}: the key cannot be read: {why}")),
+                ResourceFacts::Key(Fact::Unknown(why)) => {
+                    return Err(format!("KmsKeyArn {given}: the key cannot be read: {why}"))
+                }
                 _ => return Err(format!("KmsKeyArn {given}: the key does not exist")),
             };
             if facts.symmetric() != Fact::Known(true) {
@@ -179,24 +226,43 @@ async fn resolve_key<S: Store>(
             let arn = if given.starts_with("arn:") && key.key_id().is_some() {
                 given.clone()
             } else {
-                format!("arn:{partition}:kms:{region}:{}:key/{}", record.account_id.as_deref().unwrap_or(account), record.id)
+                format!(
+                    "arn:{partition}:kms:{region}:{}:key/{}",
+                    record.account_id.as_deref().unwrap_or(account),
+                    record.id
+                )
             };
-            Ok(Some(ChosenKey { id: record.id.to_string(), reference: arn.clone(), arn }))
+            Ok(Some(ChosenKey {
+                id: record.id.to_string(),
+                reference: arn.clone(),
+                arn,
+            }))
         }
-        KeyChoice::Create { rotation_period_days } => {
+        KeyChoice::Create {
+            rotation_period_days,
+        } => {
             let alias = key_alias(bucket);
             let key_policy = policy::key_policy(partition, account, spec);
-            let handle = match store.key_by_alias(&alias).await.map_err(|e| e.to_string())? {
+            let handle = match store
+                .key_by_alias(&alias)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 // An earlier attempt (or the previous update) made it: bring its policy up to date.
                 Some(handle) => {
-                    store.put_key_policy(&handle.id, &key_policy).await.map_err(|e| e.to_string())?;
+                    store
+                        .put_key_policy(&handle.id, &key_policy)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     handle
                 }
                 None => {
                     journal.at("creating the KMS key");
                     let handle = store
                         .create_key(&NewKey {
-                            description: format!("artifact-guard: CodePipeline artifacts in s3://{bucket}"),
+                            description: format!(
+                                "artifact-guard: CodePipeline artifacts in s3://{bucket}"
+                            ),
                             policy: key_policy,
                             alias,
                             rotation_period_days: *rotation_period_days,
@@ -208,13 +274,22 @@ async fn resolve_key<S: Store>(
                     handle
                 }
             };
-            Ok(Some(ChosenKey { reference: handle.arn.clone(), id: handle.id, arn: handle.arn }))
+            Ok(Some(ChosenKey {
+                reference: handle.arn.clone(),
+                id: handle.id,
+                arn: handle.arn,
+            }))
         }
     }
 }
 
 /// Reads the store back and assesses it: every required control must pass.
-async fn assess<S: Store>(store: &S, bucket: &str, key: Option<&str>, account: &str) -> Result<u8, String> {
+async fn assess<S: Store>(
+    store: &S,
+    bucket: &str,
+    key: Option<&str>,
+    account: &str,
+) -> Result<u8, String> {
     let subject = |kind, id: &str| Subject {
         kind,
         id: id.into(),
@@ -224,15 +299,24 @@ async fn assess<S: Store>(store: &S, bucket: &str, key: Option<&str>, account: &
     };
     let mut inventory = Inventory::new();
     let bucket_subject = subject(ResourceKind::Bucket, bucket);
-    inventory.insert(bucket_subject.clone(), ResourceFacts::Bucket(store.read_bucket(bucket).await.boxed()));
+    inventory.insert(
+        bucket_subject.clone(),
+        ResourceFacts::Bucket(store.read_bucket(bucket).await.boxed()),
+    );
     if let Some(key) = key {
         let record = store.read_key(&KeyRef::parse(key)).await;
         inventory.insert(subject(ResourceKind::Key, &record.id), record.facts);
     }
-    let params = RuleParameters { scope: Scope::All, ..RuleParameters::default() };
+    let params = RuleParameters {
+        scope: Scope::All,
+        ..RuleParameters::default()
+    };
     let scope = ScopeIndex::default();
-    let entry = inventory.entry(ResourceKind::Bucket, bucket).ok_or("the bucket was not read back")?;
-    let evaluation = Assessor::new(&params, &inventory, &scope).assess(&bucket_subject, &entry.facts);
+    let entry = inventory
+        .entry(ResourceKind::Bucket, bucket)
+        .ok_or("the bucket was not read back")?;
+    let evaluation =
+        Assessor::new(&params, &inventory, &scope).assess(&bucket_subject, &entry.facts);
     let failing: Vec<String> = evaluation
         .findings
         .iter()
@@ -240,7 +324,10 @@ async fn assess<S: Store>(store: &S, bucket: &str, key: Option<&str>, account: &
         .map(|f| format!("{} {}: {}", f.control, f.status.as_str(), f.detail))
         .collect();
     if !failing.is_empty() {
-        return Err(format!("the provisioned store does not pass its required controls: {}", failing.join("; ")));
+        return Err(format!(
+            "the provisioned store does not pass its required controls: {}",
+            failing.join("; ")
+        ));
     }
     Ok(evaluation.score.unwrap_or(0))
 }
@@ -276,20 +363,42 @@ async fn delete<S: Store>(
     spec: Option<&StoreSpec>,
     journal: &Journal,
 ) -> Result<Done, String> {
-    let done = |reason: String| Ok(Done { physical_id: physical_id.to_owned(), reason, data: BTreeMap::new() });
+    let done = |reason: String| {
+        Ok(Done {
+            physical_id: physical_id.to_owned(),
+            reason,
+            data: BTreeMap::new(),
+        })
+    };
     if is_failure_marker(physical_id) {
         return done("nothing to delete: the create failed".into());
     }
     journal.at("checking the bucket");
-    let ours = match store.bucket_state(physical_id).await.map_err(|e| e.to_string())? {
+    let ours = match store
+        .bucket_state(physical_id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         BucketState::Absent => return done(format!("bucket {physical_id} does not exist")),
         BucketState::Exists { tags } => is_ours(&tags, request),
         BucketState::Foreign => false,
     };
     // Properties that no longer parse must not delete anything: keep the store.
-    let (retain, empty_on_delete, pending) =
-        spec.map_or((true, false, 30), |s| (s.retain_on_delete, s.empty_on_delete, s.key_pending_window_days));
-    let is_empty = if ours && !retain { store.is_empty(physical_id).await.map_err(|e| e.to_string())? } else { false };
+    let (retain, empty_on_delete, pending) = spec.map_or((true, false, 30), |s| {
+        (
+            s.retain_on_delete,
+            s.empty_on_delete,
+            s.key_pending_window_days,
+        )
+    });
+    let is_empty = if ours && !retain {
+        store
+            .is_empty(physical_id)
+            .await
+            .map_err(|e| e.to_string())?
+    } else {
+        false
+    };
     match delete_plan(ours, retain, empty_on_delete, is_empty) {
         DeletePlan::Ignore => done(format!("bucket {physical_id} was not created by this resource; left untouched")),
         DeletePlan::Retain => done(format!("bucket {physical_id} and its key retained (RetainOnDelete)")),
@@ -321,12 +430,14 @@ async fn delete<S: Store>(
 /// deletion with the shortest waiting period. Returns what could not be removed.
 pub async fn clean_up<S: Store>(store: &S, journal: &Journal) -> Result<(), String> {
     let mut problems = Vec::new();
-    if let Some(bucket) = journal.created_bucket.borrow_mut().take() {
+    let bucket = journal.created_bucket.borrow_mut().take();
+    let key = journal.created_key.borrow_mut().take();
+    if let Some(bucket) = bucket {
         if let Err(e) = store.delete_bucket(&bucket).await {
             problems.push(format!("bucket {bucket} was left behind: {e}"));
         }
     }
-    if let Some(key) = journal.created_key.borrow_mut().take() {
+    if let Some(key) = key {
         if let Err(e) = store.schedule_key_deletion(&key, 7).await {
             problems.push(format!("key {key} was left behind: {e}"));
         }
@@ -357,7 +468,11 @@ mod tests {
             ((true, false, false, false), Refuse),
         ];
         for ((ours, retain, empty, is_empty), expected) in table {
-            assert_eq!(delete_plan(ours, retain, empty, is_empty), expected, "{ours} {retain} {empty} {is_empty}");
+            assert_eq!(
+                delete_plan(ours, retain, empty, is_empty),
+                expected,
+                "{ours} {retain} {empty} {is_empty}"
+            );
         }
     }
 }

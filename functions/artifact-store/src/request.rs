@@ -12,8 +12,13 @@ use crate::spec::{SpecError, StoreSpec};
 pub enum Action {
     Create,
     /// The physical id (bucket name) CloudFormation holds, and the previous properties.
-    Update { physical_id: String, old: Box<Value> },
-    Delete { physical_id: String },
+    Update {
+        physical_id: String,
+        old: Box<Value>,
+    },
+    Delete {
+        physical_id: String,
+    },
 }
 
 /// A request past the boundary.
@@ -31,17 +36,26 @@ pub struct Request {
 pub struct RequestError {
     pub field: &'static str,
     pub problem: String,
-    pub envelope: Option<Envelope>,
+    /// Boxed: the error travels through `Result`s and is rare.
+    pub envelope: Option<Box<Envelope>>,
 }
 
 fn field(event: &Value, name: &str) -> Option<String> {
-    event.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    event
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 impl Request {
     pub fn parse(event: &Value) -> Result<Self, RequestError> {
         let Some(response_url) = field(event, "ResponseURL") else {
-            return Err(RequestError { field: "ResponseURL", problem: "is missing, so no answer can be sent".into(), envelope: None });
+            return Err(RequestError {
+                field: "ResponseURL",
+                problem: "is missing, so no answer can be sent".into(),
+                envelope: None,
+            });
         };
         let envelope = Envelope {
             response_url,
@@ -52,7 +66,7 @@ impl Request {
         let fail = |field: &'static str, problem: &str| RequestError {
             field,
             problem: problem.to_owned(),
-            envelope: Some(envelope.clone()),
+            envelope: Some(Box::new(envelope.clone())),
         };
         for (name, value) in [
             ("StackId", &envelope.stack_id),
@@ -63,18 +77,32 @@ impl Request {
                 return Err(fail(name, "is missing"));
             }
         }
-        let physical_id = || field(event, "PhysicalResourceId").ok_or_else(|| fail("PhysicalResourceId", "is missing"));
+        let physical_id = || {
+            field(event, "PhysicalResourceId")
+                .ok_or_else(|| fail("PhysicalResourceId", "is missing"))
+        };
         let action = match event.get("RequestType").and_then(Value::as_str) {
             Some("Create") => Action::Create,
             Some("Update") => Action::Update {
                 physical_id: physical_id()?,
-                old: Box::new(event.get("OldResourceProperties").cloned().unwrap_or(Value::Null)),
+                old: Box::new(
+                    event
+                        .get("OldResourceProperties")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ),
             },
-            Some("Delete") => Action::Delete { physical_id: physical_id()? },
+            Some("Delete") => Action::Delete {
+                physical_id: physical_id()?,
+            },
             _ => return Err(fail("RequestType", "must be Create, Update or Delete")),
         };
         let spec = StoreSpec::parse(event.get("ResourceProperties").unwrap_or(&Value::Null));
-        Ok(Self { action, envelope, spec })
+        Ok(Self {
+            action,
+            envelope,
+            spec,
+        })
     }
 
     /// The stack's account id and region, from the stack ARN.
@@ -104,12 +132,20 @@ mod tests {
     #[test]
     fn reads_every_request_type() {
         let r = Request::parse(&event()).unwrap();
-        assert!(matches!(r.action, Action::Update { ref physical_id, .. } if physical_id == "bucket-1"));
-        assert_eq!(r.account_and_region(), ("111122223333".into(), "eu-west-1".into()));
+        assert!(
+            matches!(r.action, Action::Update { ref physical_id, .. } if physical_id == "bucket-1")
+        );
+        assert_eq!(
+            r.account_and_region(),
+            ("111122223333".into(), "eu-west-1".into())
+        );
         assert!(r.spec.is_ok());
         let mut e = event();
         e["RequestType"] = json!("Delete");
-        assert!(matches!(Request::parse(&e).unwrap().action, Action::Delete { .. }));
+        assert!(matches!(
+            Request::parse(&e).unwrap().action,
+            Action::Delete { .. }
+        ));
     }
 
     #[test]
@@ -128,6 +164,9 @@ mod tests {
         assert!(err.envelope.is_none());
         let mut e = event();
         e["ResourceProperties"]["Versioning"] = json!("maybe");
-        assert_eq!(Request::parse(&e).unwrap().spec.unwrap_err().property, "Versioning");
+        assert_eq!(
+            Request::parse(&e).unwrap().spec.unwrap_err().property,
+            "Versioning"
+        );
     }
 }

@@ -44,21 +44,45 @@ pub struct Envelope {
 }
 
 impl Response {
-    pub fn success(envelope: &Envelope, physical_id: String, data: BTreeMap<String, String>) -> Self {
+    pub fn success(
+        envelope: &Envelope,
+        physical_id: String,
+        data: BTreeMap<String, String>,
+    ) -> Self {
         Self::new(envelope, Status::Success, "done".into(), physical_id, data)
     }
 
     pub fn failed(envelope: &Envelope, reason: String, physical_id: String) -> Self {
-        Self::new(envelope, Status::Failed, reason, physical_id, BTreeMap::new())
+        Self::new(
+            envelope,
+            Status::Failed,
+            reason,
+            physical_id,
+            BTreeMap::new(),
+        )
     }
 
-    fn new(envelope: &Envelope, status: Status, reason: String, physical_id: String, data: BTreeMap<String, String>) -> Self {
+    fn new(
+        envelope: &Envelope,
+        status: Status,
+        reason: String,
+        physical_id: String,
+        data: BTreeMap<String, String>,
+    ) -> Self {
         Self {
             status,
             // Never empty: CloudFormation shows it, and rejects a FAILED without one.
-            reason: if reason.trim().is_empty() { "no reason given".into() } else { reason },
+            reason: if reason.trim().is_empty() {
+                "no reason given".into()
+            } else {
+                reason
+            },
             // Never empty either: CloudFormation rejects a response without one.
-            physical_resource_id: if physical_id.is_empty() { failure_marker(&envelope.request_id) } else { physical_id },
+            physical_resource_id: if physical_id.is_empty() {
+                failure_marker(&envelope.request_id)
+            } else {
+                physical_id
+            },
             stack_id: envelope.stack_id.clone(),
             request_id: envelope.request_id.clone(),
             logical_resource_id: envelope.logical_resource_id.clone(),
@@ -74,8 +98,14 @@ impl Response {
         while body.len() > MAX_BODY {
             let over = body.len() - MAX_BODY;
             if response.reason.chars().count() > 64 {
-                let keep = response.reason.chars().count().saturating_sub(over + 16).max(48);
-                response.reason = response.reason.chars().take(keep).collect::<String>() + "… (truncated)";
+                let keep = response
+                    .reason
+                    .chars()
+                    .count()
+                    .saturating_sub(over + 16)
+                    .max(48);
+                response.reason =
+                    response.reason.chars().take(keep).collect::<String>() + "… (truncated)";
             } else if !response.data.is_empty() {
                 response.data.clear();
                 response.reason.push_str(" (Data omitted: too large)");
@@ -132,27 +162,51 @@ pub struct DeliveryError {
 /// Delivers `body`, retrying network errors, 429 and 5xx with exponential backoff (0.25 s
 /// doubling to 4 s) until `deadline`. Other 4xx answers are final: the presigned URL is invalid
 /// or expired and no retry can fix it.
-pub async fn deliver<S: ResponseSender>(sender: &S, url: &str, body: &[u8], deadline: Instant) -> Result<u32, DeliveryError> {
+pub async fn deliver<S: ResponseSender>(
+    sender: &S,
+    url: &str,
+    body: &[u8],
+    deadline: Instant,
+) -> Result<u32, DeliveryError> {
     let mut backoff = Duration::from_millis(250);
     let mut attempts = 0;
     loop {
         attempts += 1;
         let left = deadline.saturating_duration_since(Instant::now());
-        let outcome = sender.put(url, body.to_vec(), left.clamp(Duration::from_millis(200), Duration::from_secs(10))).await;
+        let outcome = sender
+            .put(
+                url,
+                body.to_vec(),
+                left.clamp(Duration::from_millis(200), Duration::from_secs(10)),
+            )
+            .await;
         let last = match outcome {
             PutOutcome::Status(s) if (200..300).contains(&s) => {
-                tracing::info!(url = redacted(url), attempts, status = s, "response delivered");
+                tracing::info!(
+                    url = redacted(url),
+                    attempts,
+                    status = s,
+                    "response delivered"
+                );
                 return Ok(attempts);
             }
             PutOutcome::Status(s) if s == 429 || s >= 500 => format!("HTTP {s}"),
             PutOutcome::Status(s) => {
-                return Err(DeliveryError { url: redacted(url).into(), attempts, last: format!("HTTP {s} (not retried)") })
+                return Err(DeliveryError {
+                    url: redacted(url).into(),
+                    attempts,
+                    last: format!("HTTP {s} (not retried)"),
+                })
             }
             PutOutcome::Network(e) => e,
         };
         tracing::warn!(url = redacted(url), attempts, error = %last, "response not delivered; retrying");
         if Instant::now() + backoff >= deadline {
-            return Err(DeliveryError { url: redacted(url).into(), attempts, last });
+            return Err(DeliveryError {
+                url: redacted(url).into(),
+                attempts,
+                last,
+            });
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(4));
@@ -178,11 +232,20 @@ mod tests {
 
     #[test]
     fn bodies_are_null_free_and_name_every_field() {
-        let body: Value = serde_json::from_slice(&Response::failed(&envelope(), String::new(), String::new()).body()).unwrap();
+        let body: Value = serde_json::from_slice(
+            &Response::failed(&envelope(), String::new(), String::new()).body(),
+        )
+        .unwrap();
         assert_eq!(body["Status"], "FAILED");
         assert_eq!(body["Reason"], "no reason given");
         assert_eq!(body["PhysicalResourceId"], "artifact-guard-failed-req-1");
-        for field in ["StackId", "RequestId", "LogicalResourceId", "Data", "NoEcho"] {
+        for field in [
+            "StackId",
+            "RequestId",
+            "LogicalResourceId",
+            "Data",
+            "NoEcho",
+        ] {
             assert!(!body[field].is_null(), "{field}");
         }
     }
@@ -194,7 +257,9 @@ mod tests {
         assert!(body.len() <= MAX_BODY, "{}", body.len());
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert!(v["Reason"].as_str().unwrap().ends_with("(truncated)"));
-        let data = (0..200).map(|i| (format!("Key{i}"), "v".repeat(40))).collect();
+        let data = (0..200)
+            .map(|i| (format!("Key{i}"), "v".repeat(40)))
+            .collect();
         let big = Response::success(&envelope(), "p".into(), data);
         let body = big.body();
         assert!(body.len() <= MAX_BODY, "{}", body.len());
@@ -208,28 +273,61 @@ mod tests {
         async fn put(&self, _url: &str, _body: Vec<u8>, _timeout: Duration) -> PutOutcome {
             *self.1.borrow_mut() += 1;
             let mut script = self.0.borrow_mut();
-            if script.is_empty() { PutOutcome::Status(200) } else { script.remove(0) }
+            if script.is_empty() {
+                PutOutcome::Status(200)
+            } else {
+                script.remove(0)
+            }
         }
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
     fn delivery_retries_network_errors_and_5xx_until_the_deadline() {
-        let s = Scripted(RefCell::new(vec![PutOutcome::Network("refused".into()), PutOutcome::Status(503)]), RefCell::new(0));
-        let attempts = run(deliver(&s, &envelope().response_url, b"{}", Instant::now() + Duration::from_secs(30))).unwrap();
+        let s = Scripted(
+            RefCell::new(vec![
+                PutOutcome::Network("refused".into()),
+                PutOutcome::Status(503),
+            ]),
+            RefCell::new(0),
+        );
+        let attempts = run(deliver(
+            &s,
+            &envelope().response_url,
+            b"{}",
+            Instant::now() + Duration::from_secs(30),
+        ))
+        .unwrap();
         assert_eq!(attempts, 3);
         let forbidden = Scripted(RefCell::new(vec![PutOutcome::Status(403)]), RefCell::new(0));
-        let e = run(deliver(&forbidden, &envelope().response_url, b"{}", Instant::now() + Duration::from_secs(30))).unwrap_err();
+        let e = run(deliver(
+            &forbidden,
+            &envelope().response_url,
+            b"{}",
+            Instant::now() + Duration::from_secs(30),
+        ))
+        .unwrap_err();
         assert_eq!(e.attempts, 1);
-        assert!(!e.to_string().contains("secret"), "the signature is never shown: {e}");
+        assert!(
+            !e.to_string().contains("secret"),
+            "the signature is never shown: {e}"
+        );
     }
 
     #[test]
     fn delivery_gives_up_at_the_deadline() {
-        let always = Scripted(RefCell::new(vec![PutOutcome::Status(500); 1000]), RefCell::new(0));
+        let always = Scripted(
+            RefCell::new(vec![PutOutcome::Status(500); 1000]),
+            RefCell::new(0),
+        );
         let deadline = Instant::now() + Duration::from_secs(2);
         let e = run(deliver(&always, "https://h/p?sig=1", b"{}", deadline)).unwrap_err();
         assert!(e.attempts >= 2 && e.attempts < 10, "{e}");

@@ -39,7 +39,10 @@ pub struct SpecError {
 }
 
 fn err(property: &str, problem: impl Into<String>) -> SpecError {
-    SpecError { property: property.to_owned(), problem: problem.into() }
+    SpecError {
+        property: property.to_owned(),
+        problem: problem.into(),
+    }
 }
 
 const KNOWN: [&str; 14] = [
@@ -69,19 +72,32 @@ impl StoreSpec {
             _ => return Err(err("ResourceProperties", "must be an object")),
         };
         if let Some(unknown) = props.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(err(unknown, format!("is not a property of Custom::EncryptedArtifactStore; known: {}", KNOWN[1..].join(", "))));
+            return Err(err(
+                unknown,
+                format!(
+                    "is not a property of Custom::EncryptedArtifactStore; known: {}",
+                    KNOWN[1..].join(", ")
+                ),
+            ));
         }
-        let bucket_name = text(props, "BucketName")?.map(|n| validate_bucket_name(&n).map(|()| n)).transpose()?;
+        let bucket_name = text(props, "BucketName")?
+            .map(|n| validate_bucket_name(&n).map(|()| n))
+            .transpose()?;
         let kms_key_arn = text(props, "KmsKeyArn")?;
         let create_key = flag(props, "CreateKey")?;
         let aws_managed = flag(props, "UseAwsManagedKey")?.unwrap_or(false);
         let rotation = number(props, "RotationPeriodInDays", 90, 2560)?;
         let key = match (kms_key_arn, create_key, aws_managed) {
             (Some(arn), None | Some(false), false) => KeyChoice::Existing(arn),
-            (None, None | Some(true), false) => KeyChoice::Create { rotation_period_days: rotation },
+            (None, None | Some(true), false) => KeyChoice::Create {
+                rotation_period_days: rotation,
+            },
             (None, None | Some(false), true) => KeyChoice::AwsManaged,
             (None, Some(false), false) => {
-                return Err(err("CreateKey", "is false but no other key is chosen; set KmsKeyArn or UseAwsManagedKey"))
+                return Err(err(
+                    "CreateKey",
+                    "is false but no other key is chosen; set KmsKeyArn or UseAwsManagedKey",
+                ))
             }
             _ => {
                 return Err(err(
@@ -91,18 +107,27 @@ impl StoreSpec {
             }
         };
         if rotation.is_some() && !matches!(key, KeyChoice::Create { .. }) {
-            return Err(err("RotationPeriodInDays", "applies only to a key this resource creates (CreateKey)"));
+            return Err(err(
+                "RotationPeriodInDays",
+                "applies only to a key this resource creates (CreateKey)",
+            ));
         }
         let key_user_arns = list(props, "KeyUserArns")?;
         for arn in &key_user_arns {
             if !is_iam_arn(arn) {
-                return Err(err("KeyUserArns", format!("{arn:?} is not an IAM role or user ARN")));
+                return Err(err(
+                    "KeyUserArns",
+                    format!("{arn:?} is not an IAM role or user ARN"),
+                ));
             }
         }
         let cross_account_principals = list(props, "CrossAccountPrincipals")?;
         for p in &cross_account_principals {
             if !(is_account_id(p) || is_iam_arn(p)) {
-                return Err(err("CrossAccountPrincipals", format!("{p:?} is not an account id or IAM ARN")));
+                return Err(err(
+                    "CrossAccountPrincipals",
+                    format!("{p:?} is not an account id or IAM ARN"),
+                ));
             }
         }
         if key == KeyChoice::AwsManaged && !cross_account_principals.is_empty() {
@@ -142,13 +167,21 @@ fn flag(props: &Map<String, Value>, name: &str) -> Result<Option<bool>, SpecErro
         Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(Some(true)),
             "false" => Ok(Some(false)),
-            _ => Err(err(name, format!("{s:?} is not a boolean; use \"true\" or \"false\""))),
+            _ => Err(err(
+                name,
+                format!("{s:?} is not a boolean; use \"true\" or \"false\""),
+            )),
         },
         Some(_) => Err(err(name, "must be \"true\" or \"false\"")),
     }
 }
 
-fn number(props: &Map<String, Value>, name: &str, min: i32, max: i32) -> Result<Option<i32>, SpecError> {
+fn number(
+    props: &Map<String, Value>,
+    name: &str,
+    min: i32,
+    max: i32,
+) -> Result<Option<i32>, SpecError> {
     let parsed = match props.get(name) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => s.trim().parse::<i32>().ok(),
@@ -157,7 +190,10 @@ fn number(props: &Map<String, Value>, name: &str, min: i32, max: i32) -> Result<
     };
     match parsed {
         Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(err(name, format!("must be a whole number from {min} to {max}"))),
+        _ => Err(err(
+            name,
+            format!("must be a whole number from {min} to {max}"),
+        )),
     }
 }
 
@@ -165,10 +201,19 @@ fn list(props: &Map<String, Value>, name: &str) -> Result<Vec<String>, SpecError
     match props.get(name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         // A comma-separated string (a CommaDelimitedList parameter passed through) is a list too.
-        Some(Value::String(s)) => Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()),
+        Some(Value::String(s)) => Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(|s| s.trim().to_owned()).ok_or_else(|| err(name, "must be a list of strings")))
+            .map(|i| {
+                i.as_str()
+                    .map(|s| s.trim().to_owned())
+                    .ok_or_else(|| err(name, "must be a list of strings"))
+            })
             .filter(|r| r.as_ref().map_or(true, |s| !s.is_empty()))
             .collect(),
         Some(_) => Err(err(name, "must be a list of strings")),
@@ -180,24 +225,47 @@ fn tags(props: &Map<String, Value>) -> Result<Vec<(String, String)>, SpecError> 
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|t| match (t.get("Key").and_then(Value::as_str), t.get("Value").and_then(Value::as_str)) {
-                (Some(k), Some(v)) => Ok((k.to_owned(), v.to_owned())),
-                _ => Err(err("Tags", "each tag must be {\"Key\": \"…\", \"Value\": \"…\"}")),
+            .map(|t| {
+                match (
+                    t.get("Key").and_then(Value::as_str),
+                    t.get("Value").and_then(Value::as_str),
+                ) {
+                    (Some(k), Some(v)) => Ok((k.to_owned(), v.to_owned())),
+                    _ => Err(err(
+                        "Tags",
+                        "each tag must be {\"Key\": \"…\", \"Value\": \"…\"}",
+                    )),
+                }
             })
             .collect::<Result<_, _>>()?,
         Some(Value::Object(map)) => map
             .iter()
-            .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())).ok_or_else(|| err("Tags", format!("tag {k} must have a string value"))))
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_owned()))
+                    .ok_or_else(|| err("Tags", format!("tag {k} must have a string value")))
+            })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(err("Tags", "must be a list of {Key, Value} or an object of strings")),
+        Some(_) => {
+            return Err(err(
+                "Tags",
+                "must be a list of {Key, Value} or an object of strings",
+            ))
+        }
     };
     for (k, _) in &pairs {
         if k.starts_with("aws:") || k.starts_with("artifact-guard:") {
-            return Err(err("Tags", format!("tag key {k:?} is reserved (aws:, artifact-guard:)")));
+            return Err(err(
+                "Tags",
+                format!("tag key {k:?} is reserved (aws:, artifact-guard:)"),
+            ));
         }
     }
     if pairs.len() > 40 {
-        return Err(err("Tags", "at most 40 tags (S3 allows 50; artifact-guard sets 3)"));
+        return Err(err(
+            "Tags",
+            "at most 40 tags (S3 allows 50; artifact-guard sets 3)",
+        ));
     }
     Ok(pairs)
 }
@@ -218,7 +286,10 @@ pub fn validate_bucket_name(name: &str) -> Result<(), SpecError> {
     if !(3..=63).contains(&name.len()) {
         return fail("must be 3 to 63 characters long");
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
         return fail("may hold only lower-case letters, digits, '-' and '.'");
     }
     let edges_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -231,7 +302,11 @@ pub fn validate_bucket_name(name: &str) -> Result<(), SpecError> {
     if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
         return fail("must not look like an IP address");
     }
-    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+    if name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+    {
         return fail("uses a prefix or suffix S3 reserves");
     }
     Ok(())
@@ -245,7 +320,11 @@ pub fn derived_bucket_name(stack_id: &str, logical_id: &str) -> String {
     let mut base = String::new();
     for c in format!("{stack_name}-{logical_id}").chars() {
         let c = c.to_ascii_lowercase();
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' };
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else {
+            '-'
+        };
         if !(c == '-' && (base.is_empty() || base.ends_with('-'))) {
             base.push(c);
         }
@@ -253,11 +332,16 @@ pub fn derived_bucket_name(stack_id: &str, logical_id: &str) -> String {
     base.truncate(54);
     let base = base.trim_end_matches('-');
     let base = if base.is_empty() { "artifacts" } else { base };
-    format!("{base}-{:08x}", fnv1a(format!("{stack_id}/{logical_id}").as_bytes()) as u32)
+    format!(
+        "{base}-{:08x}",
+        fnv1a(format!("{stack_id}/{logical_id}").as_bytes()) as u32
+    )
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -269,8 +353,15 @@ mod tests {
     #[test]
     fn defaults_create_a_rotated_key_and_keep_everything_on_delete() {
         let spec = StoreSpec::parse(&json!({"ServiceToken": "arn:aws:lambda:..."})).unwrap();
-        assert_eq!(spec.key, KeyChoice::Create { rotation_period_days: None });
-        assert!(spec.versioning && spec.enforce_tls12 && spec.retain_on_delete && !spec.empty_on_delete);
+        assert_eq!(
+            spec.key,
+            KeyChoice::Create {
+                rotation_period_days: None
+            }
+        );
+        assert!(
+            spec.versioning && spec.enforce_tls12 && spec.retain_on_delete && !spec.empty_on_delete
+        );
         assert_eq!(spec.key_pending_window_days, 30);
     }
 
@@ -284,12 +375,27 @@ mod tests {
             "KeyPendingWindowInDays": "7", "Tags": [{"Key": "team", "Value": "web"}]
         }))
         .unwrap();
-        assert_eq!(spec.key, KeyChoice::Create { rotation_period_days: Some(180) });
+        assert_eq!(
+            spec.key,
+            KeyChoice::Create {
+                rotation_period_days: Some(180)
+            }
+        );
         assert_eq!(spec.cross_account_principals.len(), 2);
-        assert!(!spec.versioning && !spec.enforce_tls12 && !spec.retain_on_delete && spec.empty_on_delete);
+        assert!(
+            !spec.versioning
+                && !spec.enforce_tls12
+                && !spec.retain_on_delete
+                && spec.empty_on_delete
+        );
         assert_eq!(spec.tags, vec![("team".to_owned(), "web".to_owned())]);
-        let given = StoreSpec::parse(&json!({"KmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/k"})).unwrap();
-        assert_eq!(given.key, KeyChoice::Existing("arn:aws:kms:eu-west-1:111122223333:key/k".into()));
+        let given =
+            StoreSpec::parse(&json!({"KmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/k"}))
+                .unwrap();
+        assert_eq!(
+            given.key,
+            KeyChoice::Existing("arn:aws:kms:eu-west-1:111122223333:key/k".into())
+        );
         let managed = StoreSpec::parse(&json!({"UseAwsManagedKey": "true"})).unwrap();
         assert_eq!(managed.key, KeyChoice::AwsManaged);
     }
@@ -301,15 +407,36 @@ mod tests {
             (json!({"BucketName": 5}), "BucketName"),
             (json!({"CreateKey": "yes"}), "CreateKey"),
             (json!({"CreateKey": "false"}), "CreateKey"),
-            (json!({"KmsKeyArn": "k", "UseAwsManagedKey": "true"}), "KmsKeyArn"),
+            (
+                json!({"KmsKeyArn": "k", "UseAwsManagedKey": "true"}),
+                "KmsKeyArn",
+            ),
             (json!({"KmsKeyArn": "k", "CreateKey": "true"}), "KmsKeyArn"),
-            (json!({"UseAwsManagedKey": "true", "CrossAccountPrincipals": ["444455556666"]}), "UseAwsManagedKey"),
-            (json!({"RotationPeriodInDays": "30"}), "RotationPeriodInDays"),
-            (json!({"KmsKeyArn": "k", "RotationPeriodInDays": "365"}), "RotationPeriodInDays"),
+            (
+                json!({"UseAwsManagedKey": "true", "CrossAccountPrincipals": ["444455556666"]}),
+                "UseAwsManagedKey",
+            ),
+            (
+                json!({"RotationPeriodInDays": "30"}),
+                "RotationPeriodInDays",
+            ),
+            (
+                json!({"KmsKeyArn": "k", "RotationPeriodInDays": "365"}),
+                "RotationPeriodInDays",
+            ),
             (json!({"KeyUserArns": ["not-an-arn"]}), "KeyUserArns"),
-            (json!({"CrossAccountPrincipals": ["12345"]}), "CrossAccountPrincipals"),
-            (json!({"KeyPendingWindowInDays": "3"}), "KeyPendingWindowInDays"),
-            (json!({"Tags": [{"Key": "aws:cloudformation:x", "Value": "v"}]}), "Tags"),
+            (
+                json!({"CrossAccountPrincipals": ["12345"]}),
+                "CrossAccountPrincipals",
+            ),
+            (
+                json!({"KeyPendingWindowInDays": "3"}),
+                "KeyPendingWindowInDays",
+            ),
+            (
+                json!({"Tags": [{"Key": "aws:cloudformation:x", "Value": "v"}]}),
+                "Tags",
+            ),
             (json!({"Tags": [{"Name": "x"}]}), "Tags"),
             (json!({"Versoning": "true"}), "Versoning"),
             (json!([1]), "ResourceProperties"),
@@ -325,7 +452,17 @@ mod tests {
         for ok in ["abc", "my.artifacts-1", &"a".repeat(63)] {
             assert!(validate_bucket_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "abc-s3alias", "ABC", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "abc-s3alias",
+            "ABC",
+            &"a".repeat(64),
+        ] {
             assert!(validate_bucket_name(bad).is_err(), "{bad}");
         }
     }
@@ -336,11 +473,22 @@ mod tests {
         let a = derived_bucket_name(stack, "ArtifactStore");
         assert!(a.starts_with("release-web-prod-artifactstore-"), "{a}");
         assert!(validate_bucket_name(&a).is_ok(), "{a}");
-        assert_eq!(a, derived_bucket_name(stack, "ArtifactStore"), "stable across retries");
+        assert_eq!(
+            a,
+            derived_bucket_name(stack, "ArtifactStore"),
+            "stable across retries"
+        );
         assert_ne!(a, derived_bucket_name(stack, "OtherStore"));
         let other_stack = stack.replace("1b2c3d4e", "9f9f9f9f");
-        assert_ne!(a, derived_bucket_name(&other_stack, "ArtifactStore"), "unique per stack");
-        let long = derived_bucket_name(&format!("arn:aws:cloudformation:r:1:stack/{}/id", "X".repeat(80)), &"Y".repeat(80));
+        assert_ne!(
+            a,
+            derived_bucket_name(&other_stack, "ArtifactStore"),
+            "unique per stack"
+        );
+        let long = derived_bucket_name(
+            &format!("arn:aws:cloudformation:r:1:stack/{}/id", "X".repeat(80)),
+            &"Y".repeat(80),
+        );
         assert!(validate_bucket_name(&long).is_ok(), "{long}");
     }
 }

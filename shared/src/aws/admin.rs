@@ -2,17 +2,24 @@
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag as KmsTag};
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+    VersioningConfiguration,
 };
 
 use super::{error_code, source_error, AwsAccount};
-use crate::live::{BucketAdmin, BucketSettings, BucketState, ErrorKind, KeyAdmin, KeyHandle, NewKey, SourceError};
+use crate::live::{
+    BucketAdmin, BucketSettings, BucketState, ErrorKind, KeyAdmin, KeyHandle, NewKey, SourceError,
+};
 
 fn invalid(operation: &'static str, message: impl Into<String>) -> SourceError {
-    SourceError { operation, kind: ErrorKind::Other, message: message.into() }
+    SourceError {
+        operation,
+        kind: ErrorKind::Other,
+        message: message.into(),
+    }
 }
 
 impl BucketAdmin for AwsAccount {
@@ -32,9 +39,15 @@ impl BucketAdmin for AwsAccount {
         self.calls.add();
         match self.s3.get_bucket_tagging().bucket(name).send().await {
             Ok(out) => Ok(BucketState::Exists {
-                tags: out.tag_set().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+                tags: out
+                    .tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
             }),
-            Err(e) if error_code(&e) == Some("NoSuchTagSet") => Ok(BucketState::Exists { tags: Vec::new() }),
+            Err(e) if error_code(&e) == Some("NoSuchTagSet") => {
+                Ok(BucketState::Exists { tags: Vec::new() })
+            }
             Err(e) => Err(source_error("s3:GetBucketTagging", &e)),
         }
     }
@@ -57,7 +70,11 @@ impl BucketAdmin for AwsAccount {
         }
     }
 
-    async fn configure_bucket(&self, name: &str, settings: &BucketSettings) -> Result<(), SourceError> {
+    async fn configure_bucket(
+        &self,
+        name: &str,
+        settings: &BucketSettings,
+    ) -> Result<(), SourceError> {
         self.calls.add();
         self.s3
             .put_public_access_block()
@@ -90,7 +107,11 @@ impl BucketAdmin for AwsAccount {
             .send()
             .await
             .map_err(|e| source_error("s3:PutBucketOwnershipControls", &e))?;
-        let status = if settings.versioning { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+        let status = if settings.versioning {
+            BucketVersioningStatus::Enabled
+        } else {
+            BucketVersioningStatus::Suspended
+        };
         self.calls.add();
         self.s3
             .put_bucket_versioning()
@@ -193,9 +214,17 @@ impl BucketAdmin for AwsAccount {
                 .versions()
                 .iter()
                 .map(|v| (v.key(), v.version_id()))
-                .chain(out.delete_markers().iter().map(|m| (m.key(), m.version_id())))
+                .chain(
+                    out.delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                )
                 .filter_map(|(key, version)| {
-                    ObjectIdentifier::builder().set_key(key.map(str::to_owned)).set_version_id(version.map(str::to_owned)).build().ok()
+                    ObjectIdentifier::builder()
+                        .set_key(key.map(str::to_owned))
+                        .set_version_id(version.map(str::to_owned))
+                        .build()
+                        .ok()
                 })
                 .collect::<Vec<_>>();
             if objects.is_empty() {
@@ -220,7 +249,11 @@ impl BucketAdmin for AwsAccount {
             if let Some(error) = result.errors().first() {
                 return Err(invalid(
                     "s3:DeleteObjects",
-                    format!("{} could not be deleted: {}", error.key().unwrap_or("?"), error.code().unwrap_or("?")),
+                    format!(
+                        "{} could not be deleted: {}",
+                        error.key().unwrap_or("?"),
+                        error.code().unwrap_or("?")
+                    ),
                 ));
             }
             deleted += count;
@@ -257,7 +290,9 @@ impl KeyAdmin for AwsAccount {
             .send()
             .await
             .map_err(|e| source_error("kms:CreateKey", &e))?;
-        let metadata = out.key_metadata().ok_or_else(|| invalid("kms:CreateKey", "no KeyMetadata in the answer"))?;
+        let metadata = out
+            .key_metadata()
+            .ok_or_else(|| invalid("kms:CreateKey", "no KeyMetadata in the answer"))?;
         let handle = KeyHandle {
             id: metadata.key_id().to_owned(),
             arn: metadata.arn().unwrap_or_default().to_owned(),
@@ -312,7 +347,11 @@ impl KeyAdmin for AwsAccount {
             .map_err(|e| source_error("kms:PutKeyPolicy", &e))
     }
 
-    async fn schedule_key_deletion(&self, key_id: &str, pending_days: i32) -> Result<(), SourceError> {
+    async fn schedule_key_deletion(
+        &self,
+        key_id: &str,
+        pending_days: i32,
+    ) -> Result<(), SourceError> {
         self.calls.add();
         self.kms
             .schedule_key_deletion()

@@ -14,8 +14,8 @@ mod provision;
 use std::fmt;
 
 pub use cache::{ScopeCache, SCOPE_CACHE_TTL};
-pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
 pub use gather::{gather_for_item, scope_index, sweep, GatherStats, Sources};
+pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
 
 use crate::assess::Evaluation;
 use crate::facts::{

@@ -59,7 +59,11 @@ pub trait BucketAdmin {
     async fn create_bucket(&self, name: &str, region: &str) -> Result<(), SourceError>;
     /// Public access block, `BucketOwnerEnforced`, versioning, default SSE-KMS with bucket keys,
     /// and tags.
-    async fn configure_bucket(&self, name: &str, settings: &BucketSettings) -> Result<(), SourceError>;
+    async fn configure_bucket(
+        &self,
+        name: &str,
+        settings: &BucketSettings,
+    ) -> Result<(), SourceError>;
     /// The bucket policy text, if any.
     async fn bucket_policy(&self, name: &str) -> Result<Option<String>, SourceError>;
     /// Replaces the bucket policy.
@@ -82,5 +86,9 @@ pub trait KeyAdmin {
     /// Replaces the key policy.
     async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), SourceError>;
     /// `ScheduleKeyDeletion` with a waiting period (7–30 days); never immediate.
-    async fn schedule_key_deletion(&self, key_id: &str, pending_days: i32) -> Result<(), SourceError>;
+    async fn schedule_key_deletion(
+        &self,
+        key_id: &str,
+        pending_days: i32,
+    ) -> Result<(), SourceError>;
 }
