@@ -130,6 +130,24 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_events_parse() {
+        for (text, expected) in [
+            (include_str!("../../../events/artifact-store/create.json"), "create"),
+            (include_str!("../../../events/artifact-store/update.json"), "update"),
+            (include_str!("../../../events/artifact-store/delete.json"), "delete"),
+        ] {
+            let r = Request::parse(&serde_json::from_str(text).unwrap()).unwrap();
+            assert!(r.spec.is_ok(), "{expected}: {:?}", r.spec);
+            let name = match r.action {
+                Action::Create => "create",
+                Action::Update { .. } => "update",
+                Action::Delete { .. } => "delete",
+            };
+            assert_eq!(name, expected);
+        }
+    }
+
+    #[test]
     fn reads_every_request_type() {
         let r = Request::parse(&event()).unwrap();
         assert!(
