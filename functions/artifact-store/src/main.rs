@@ -1,7 +1,7 @@
 //! `artifact-store`: the `Custom::EncryptedArtifactStore` CloudFormation custom resource.
 //! Wiring only: logging, SDK clients and the HTTPS client (built once), then the runtime loop.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use artifact_store::{handler, http};
 
@@ -31,19 +31,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// The invocation deadline (milliseconds since the epoch) as a tokio instant.
-///
-/// cargo-lambda's emulator sends the function timeout (e.g. 600000) instead of an epoch
-/// deadline; a value that small (before 2001) is read as a duration from now, so that local
-/// runs get the time they were given instead of none.
+/// The invocation deadline as a tokio instant.
 fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {
-    const EPOCH_2001_MS: u64 = 1_000_000_000_000;
-    let now = tokio::time::Instant::now();
-    if deadline_ms < EPOCH_2001_MS {
-        return now + Duration::from_millis(deadline_ms);
-    }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    now + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    tokio::time::Instant::now()
+        + artifact_guard::live::time_left(deadline_ms, std::time::SystemTime::now())
 }

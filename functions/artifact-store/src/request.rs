@@ -132,9 +132,18 @@ mod tests {
     #[test]
     fn the_sample_events_parse() {
         for (text, expected) in [
-            (include_str!("../../../events/artifact-store/create.json"), "create"),
-            (include_str!("../../../events/artifact-store/update.json"), "update"),
-            (include_str!("../../../events/artifact-store/delete.json"), "delete"),
+            (
+                include_str!("../../../events/artifact-store/create.json"),
+                "create",
+            ),
+            (
+                include_str!("../../../events/artifact-store/update.json"),
+                "update",
+            ),
+            (
+                include_str!("../../../events/artifact-store/delete.json"),
+                "delete",
+            ),
         ] {
             let r = Request::parse(&serde_json::from_str(text).unwrap()).unwrap();
             assert!(r.spec.is_ok(), "{expected}: {:?}", r.spec);

@@ -9,11 +9,13 @@
 mod admin;
 mod codepipeline;
 mod config;
+mod gate;
 mod kms;
 mod s3;
 mod tagging;
 
 pub use config::ConfigSink;
+pub use gate::{PipelineControl, SnsNotifier};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

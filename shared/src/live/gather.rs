@@ -103,16 +103,11 @@ pub async fn gather_for_item<S: Sources>(
         );
     }
     if !stores.is_empty() {
-        let buckets = stores.iter().map(|s| s.location.to_string()).collect();
-        let keys = stores
-            .iter()
-            .filter_map(|s| s.encryption_key.as_ref().map(|k| k.key.clone()))
-            .collect();
         load_stores(
             sources,
             &mut inventory,
-            buckets,
-            keys,
+            store_buckets(&stores),
+            store_keys(&stores),
             account.as_deref(),
             8,
             stats,
@@ -120,6 +115,44 @@ pub async fn gather_for_item<S: Sources>(
         .await;
     }
     Ok(Some((inventory, subject)))
+}
+
+/// The facts a pipeline's assessment needs besides its own: its stores' buckets and keys.
+pub async fn gather_for_pipeline<S: Sources>(
+    sources: &S,
+    subject: Subject,
+    facts: crate::facts::PipelineFacts,
+    stats: &mut GatherStats,
+) -> Inventory {
+    let mut inventory = Inventory::new();
+    let account = subject.account_id.as_deref().map(str::to_owned);
+    let stores = facts.stores.clone();
+    inventory.insert(
+        subject,
+        ResourceFacts::Pipeline(Fact::Known(Box::new(facts))),
+    );
+    load_stores(
+        sources,
+        &mut inventory,
+        store_buckets(&stores),
+        store_keys(&stores),
+        account.as_deref(),
+        8,
+        stats,
+    )
+    .await;
+    inventory
+}
+
+fn store_buckets(stores: &[crate::facts::ArtifactStore]) -> Vec<String> {
+    stores.iter().map(|s| s.location.to_string()).collect()
+}
+
+fn store_keys(stores: &[crate::facts::ArtifactStore]) -> Vec<KeyRef> {
+    stores
+        .iter()
+        .filter_map(|s| s.encryption_key.as_ref().map(|k| k.key.clone()))
+        .collect()
 }
 
 /// The whole account: every pipeline, their stores' buckets and keys, and every bucket and key

@@ -8,13 +8,17 @@
 //! meaningless (listing pipelines, writing evaluations) are errors.
 
 mod cache;
+mod deadline;
+mod gate;
 mod gather;
 mod provision;
 
 use std::fmt;
 
 pub use cache::{ScopeCache, SCOPE_CACHE_TTL};
-pub use gather::{gather_for_item, scope_index, sweep, GatherStats, Sources};
+pub use deadline::time_left;
+pub use gate::{JobResults, Notifier, StageTransition, TransitionControl};
+pub use gather::{gather_for_item, gather_for_pipeline, scope_index, sweep, GatherStats, Sources};
 pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
 
 use crate::assess::Evaluation;

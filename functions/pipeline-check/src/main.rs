@@ -1,0 +1,27 @@
+//! `pipeline-check` binary: wiring only.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+use artifact_guard::aws::{self, AwsAccount, CallLimits, PipelineControl, SnsNotifier};
+use pipeline_check::{check::Deps, handler, settings::Settings};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = Settings::from_env()?;
+    let sdk = aws::load_sdk_config(CallLimits::default()).await;
+    let deps = Deps {
+        sources: AwsAccount::new(&sdk),
+        control: PipelineControl::new(&sdk),
+        notifier: SnsNotifier::new(&sdk),
+        settings,
+    };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let deadline = tokio::time::Instant::now()
+            + artifact_guard::live::time_left(event.context.deadline, std::time::SystemTime::now());
+        let deps = &deps;
+        async move { handler::handle(event.payload, deadline, deps).await }
+    }))
+    .await
+}
