@@ -6,3 +6,4 @@
 mod artifact_store_moto;
 mod cli_assess;
 mod live_moto;
+mod pipeline_check_moto;

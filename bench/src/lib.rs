@@ -64,7 +64,7 @@ fn key_arn(i: usize) -> String {
 }
 
 fn bucket_name(i: usize) -> String {
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         format!("codepipeline-{REGION}-{ACCOUNT}-{i}")
     } else {
         format!("artifacts-team-{i:06}")
@@ -188,7 +188,7 @@ fn key(rng: &mut Rng, i: usize) -> Value {
     let configuration = json!({
         "keyId": id, "arn": key_arn(i), "creationDate": "2025-03-01T10:00:00.000Z", "enabled": state == "Enabled",
         "description": format!("artifact key {i}"), "keyUsage": usage, "keyState": state, "origin": "AWS_KMS",
-        "keyManager": if i % 50 == 0 { "AWS" } else { "CUSTOMER" }, "customerMasterKeySpec": spec, "keySpec": spec,
+        "keyManager": if i.is_multiple_of(50) { "AWS" } else { "CUSTOMER" }, "customerMasterKeySpec": spec, "keySpec": spec,
         "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "multiRegion": false, "awsaccountId": ACCOUNT
     });
     let supplementary = json!({"KeyRotationStatus": rng.chance(90)});

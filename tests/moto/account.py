@@ -88,4 +88,6 @@ pipeline("asym", "store-asym", asymmetric["Arn"])
 pipeline("mail", "store-good", symmetric["Arn"], tags={"owner": "jane@example.com"})
 pipeline("token", "store-good", symmetric["Arn"], source={"S3Bucket": "sources", "S3ObjectKey": "https://x-access-token:ghp_EXAMPLE0000EXAMPLE0000@example.com/a.zip"})
 
-print(json.dumps({"symmetric": symmetric["KeyId"], "asymmetric": asymmetric["KeyId"]}))
+topic = boto3.client("sns", **kw).create_topic(Name="artifact-guard")["TopicArn"]
+
+print(json.dumps({"symmetric": symmetric["KeyId"], "asymmetric": asymmetric["KeyId"], "topic": topic}))

@@ -34,7 +34,7 @@ pub enum CheckResult {
         pipeline: String,
         /// `GetPipeline`, or the request parameters when `GetPipeline` failed (with why).
         source: String,
-        evaluation: Evaluation,
+        evaluation: Box<Evaluation>,
         enforcement: Enforcement,
         notified: bool,
     },
@@ -144,7 +144,7 @@ pub async fn check<S: Sources, C: Control, N: Notifier>(
     Ok(CheckResult::Assessed {
         pipeline: change.pipeline,
         source,
-        evaluation,
+        evaluation: Box::new(evaluation),
         enforcement,
         notified,
     })

@@ -640,3 +640,133 @@ fn tagged_buckets_and_keys_come_from_one_paged_query() {
         vec!["arn:aws:kms:eu-west-1:111122223333:key/k1"]
     );
 }
+
+mod pipeline_control {
+    use aws_sdk_codepipeline::operation::disable_stage_transition::DisableStageTransitionOutput;
+    use aws_sdk_codepipeline::operation::enable_stage_transition::EnableStageTransitionOutput;
+    use aws_sdk_codepipeline::operation::get_job_details::GetJobDetailsOutput;
+    use aws_sdk_codepipeline::operation::get_pipeline_state::GetPipelineStateOutput;
+    use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultOutput;
+    use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultOutput;
+    use aws_sdk_codepipeline::types as cp;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    use super::block_on;
+    use crate::aws::PipelineControl;
+    use crate::live::{JobResults, TransitionControl};
+
+    // moto implements none of these operations: the exact requests are asserted here.
+
+    #[test]
+    fn stage_transitions_are_read_and_changed_with_exact_requests() {
+        let state = mock!(aws_sdk_codepipeline::Client::get_pipeline_state)
+            .match_requests(|r| r.name() == Some("web"))
+            .then_output(|| {
+                GetPipelineStateOutput::builder()
+                    .stage_states(cp::StageState::builder().stage_name("Source").build())
+                    .stage_states(
+                        cp::StageState::builder()
+                            .stage_name("Deploy")
+                            .inbound_transition_state(
+                                cp::TransitionState::builder()
+                                    .enabled(false)
+                                    .disabled_reason("artifact-guard - blocked")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let disable = mock!(aws_sdk_codepipeline::Client::disable_stage_transition)
+            .match_requests(|r| {
+                r.pipeline_name() == Some("web")
+                    && r.stage_name() == Some("Deploy")
+                    && r.transition_type() == Some(&cp::StageTransitionType::Inbound)
+                    && r.reason() == Some("artifact-guard - blocked")
+            })
+            .then_output(|| DisableStageTransitionOutput::builder().build());
+        let enable = mock!(aws_sdk_codepipeline::Client::enable_stage_transition)
+            .match_requests(|r| {
+                r.pipeline_name() == Some("web")
+                    && r.stage_name() == Some("Deploy")
+                    && r.transition_type() == Some(&cp::StageTransitionType::Inbound)
+            })
+            .then_output(|| EnableStageTransitionOutput::builder().build());
+        let control = PipelineControl::from_client(mock_client!(
+            aws_sdk_codepipeline,
+            RuleMode::MatchAny,
+            [&state, &disable, &enable]
+        ));
+        let stages = block_on(control.stage_transitions("web")).expect("state");
+        assert_eq!(stages.len(), 2);
+        assert!(
+            stages[0].inbound_enabled,
+            "no transition state means enabled"
+        );
+        assert_eq!(
+            stages[1].disabled_reason.as_deref(),
+            Some("artifact-guard - blocked")
+        );
+        block_on(control.disable_inbound("web", "Deploy", "artifact-guard - blocked"))
+            .expect("disabled");
+        block_on(control.enable_inbound("web", "Deploy")).expect("enabled");
+        assert_eq!(
+            (state.num_calls(), disable.num_calls(), enable.num_calls()),
+            (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn job_results_are_sent_with_exact_requests() {
+        let details = mock!(aws_sdk_codepipeline::Client::get_job_details)
+            .match_requests(|r| r.job_id() == Some("job-1"))
+            .then_output(|| {
+                GetJobDetailsOutput::builder()
+                    .job_details(
+                        cp::JobDetails::builder()
+                            .data(
+                                cp::JobData::builder()
+                                    .pipeline_context(
+                                        cp::PipelineContext::builder().pipeline_name("web").build(),
+                                    )
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let success = mock!(aws_sdk_codepipeline::Client::put_job_success_result)
+            .match_requests(|r| {
+                r.job_id() == Some("job-1")
+                    && r.execution_details().and_then(|d| d.summary()) == Some("compliant")
+                    && r.execution_details().and_then(|d| d.percent_complete()) == Some(100)
+            })
+            .then_output(|| PutJobSuccessResultOutput::builder().build());
+        let failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
+            .match_requests(|r| {
+                r.job_id() == Some("job-1")
+                    && r.failure_details().map(|d| d.r#type()) == Some(&cp::FailureType::JobFailed)
+                    && r.failure_details().map(|d| d.message()) == Some("fix the store")
+            })
+            .then_output(|| PutJobFailureResultOutput::builder().build());
+        let control = PipelineControl::from_client(mock_client!(
+            aws_sdk_codepipeline,
+            RuleMode::MatchAny,
+            [&details, &success, &failure]
+        ));
+        assert_eq!(
+            block_on(control.job_pipeline("job-1")).expect("pipeline"),
+            "web"
+        );
+        block_on(control.put_job_success("job-1", "compliant")).expect("success sent");
+        block_on(control.put_job_failure("job-1", "fix the store")).expect("failure sent");
+        assert_eq!(
+            (
+                details.num_calls(),
+                success.num_calls(),
+                failure.num_calls()
+            ),
+            (1, 1, 1)
+        );
+    }
+}
