@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
 
-.PHONY: all build venv test lint fmt-check clippy unit-and-integration example bench bench-engine bench-snapshot clean
+.PHONY: all build venv test lint fmt-check clippy lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-sweep package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -26,13 +26,20 @@ build:
 
 ## test: formatting, lints, then every unit, property and integration test (the integration
 ## tests start moto and cargo-lambda's Lambda Runtime API emulator from .venv).
-test: fmt-check clippy venv unit-and-integration
+test: fmt-check clippy venv lint-templates unit-and-integration
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+TEMPLATES := template.yaml examples/pipeline-stack.yaml
+
+## lint-templates: cfn-lint, then checkov (every skipped check carries its reason in the template).
+lint-templates: venv
+	$(VENV)/bin/cfn-lint $(TEMPLATES)
+	$(VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
 # The integration tests run the built binaries, so build them first. cargo-nextest (shipped with
 # this project's machine image) runs the suite and ends with one summary line; plain `cargo test`
@@ -57,6 +64,29 @@ bench-engine:
 
 bench-snapshot:
 	bash bench/snapshot.sh
+
+FUNCTIONS := config-rule artifact-store pipeline-check
+
+## package: the three functions for Lambda (arm64, release), zipped under target/lambda/<name>/.
+package: venv
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
+	@ls -l $(foreach f,$(FUNCTIONS),target/lambda/$(f)/bootstrap.zip)
+
+## deploy: build with SAM (cargo-lambda under the hood) and deploy with the settings in samconfig.toml.
+deploy:
+	@command -v sam >/dev/null || { echo "deploy needs the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/) and AWS credentials"; exit 2; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build --beta-features
+	sam deploy
+
+## demo: the whole flow on a local AWS emulator (moto) through the real function binaries.
+demo: venv
+	$(CARGO) build --quiet $(addprefix -p ,$(FUNCTIONS))
+	$(VENV)/bin/python demo/demo.py
+
+## bench-sweep: the periodic sweep against moto with PIPELINES pipelines (default 1000).
+bench-sweep:
+	bash bench/sweep.sh
 
 clean:
 	$(CARGO) clean

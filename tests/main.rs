@@ -5,5 +5,6 @@
 
 mod artifact_store_moto;
 mod cli_assess;
+mod demo_e2e;
 mod live_moto;
 mod pipeline_check_moto;
