@@ -389,4 +389,14 @@ fn the_binary_answers_through_the_lambda_runtime_api() {
     let responses = recorder.responses();
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0]["PhysicalResourceId"], "from-the-runtime");
+    // The presigned URL's signature never reaches the logs, even at debug level.
+    let logs = emulator.logs();
+    assert!(
+        logs.contains("response delivered"),
+        "logs were captured: {logs}"
+    );
+    assert!(
+        !logs.contains("s3cr3t-signature"),
+        "the response URL's query was logged: {logs}"
+    );
 }

@@ -175,6 +175,7 @@ pub struct LambdaEmulator {
     _function: Background,
     _emulator: Background,
     port: u16,
+    log: PathBuf,
 }
 
 impl LambdaEmulator {
@@ -198,6 +199,13 @@ impl LambdaEmulator {
             .unwrap_or_else(|e| panic!("cannot start cargo lambda watch: {e}"));
         wait_for_port(port, "cargo lambda watch", &mut emulator);
         let emulator = Background { child: emulator };
+        let log_dir = root().join("target/test-logs");
+        std::fs::create_dir_all(&log_dir).unwrap_or_else(|e| panic!("{}: {e}", log_dir.display()));
+        let log = log_dir.join(format!("{function}-{}-{port}.log", std::process::id()));
+        let out = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let err = out
+            .try_clone()
+            .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let function = Command::new(bin(function))
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
@@ -207,15 +215,22 @@ impl LambdaEmulator {
                 "AWS_LAMBDA_RUNTIME_API",
                 format!("http://127.0.0.1:{port}/.rt"),
             )
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "debug")
+            .stdout(out)
+            .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {function}: {e}"));
         Self {
             _function: Background { child: function },
             _emulator: emulator,
             port,
+            log,
         }
+    }
+
+    /// Everything the function wrote to stdout and stderr so far (its logs, at debug level).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Delivers an event file through `cargo lambda invoke`; returns the function's JSON result.
