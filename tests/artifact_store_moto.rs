@@ -6,36 +6,15 @@
 use std::process::Command;
 use std::time::Duration;
 
-use artifact_guard::aws::{load_sdk_config_with, AwsAccount, CallLimits};
+use artifact_guard::aws::AwsAccount;
 use artifact_guard::facts::{Fact, KeyRef, ResourceFacts};
 use artifact_guard::live::{BucketAdmin, BucketReader, BucketState, KeyReader};
-use artifact_guard_tests::{root, run, venv_bin, LambdaEmulator, Moto, Recorder};
+use artifact_guard_tests::{block_on, root, run, venv_bin, LambdaEmulator, Moto, Recorder};
 use artifact_store::handler::{handle, Deps};
 use artifact_store::http::HyperSender;
 use serde_json::{json, Value};
 
 const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/release/1f2e3d4c";
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
-fn account(moto: &Moto) -> AwsAccount {
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ));
-    AwsAccount::new(&block_on(load_sdk_config_with(
-        loader,
-        CallLimits::default(),
-    )))
-}
 
 fn event(kind: &str, url: &str, props: Value, physical: Option<&str>) -> Value {
     let mut e = json!({"RequestType": kind, "ResponseURL": url, "StackId": STACK, "RequestId": format!("req-{kind}"),
@@ -57,7 +36,7 @@ impl Bench {
     fn new() -> Self {
         let moto = Moto::start();
         let deps = Deps {
-            store: account(&moto),
+            store: AwsAccount::new(&moto.sdk_config()),
             sender: HyperSender::new().expect("https client"),
         };
         Self { moto, deps }

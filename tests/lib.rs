@@ -168,6 +168,32 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// SDK configuration for this server: region us-east-1, static test credentials, the
+    /// standard timeouts and retries.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ));
+        block_on(artifact_guard::aws::load_sdk_config_with(
+            loader,
+            artifact_guard::aws::CallLimits::default(),
+        ))
+    }
+}
+
+/// Runs a future to completion on a fresh current-thread runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("tokio runtime: {e}"))
+        .block_on(future)
+}
+
 /// cargo-lambda's Lambda Runtime API emulator (`cargo lambda watch --only-lambda-apis`) with
 /// one function binary polling it.
 pub struct LambdaEmulator {

@@ -9,38 +9,17 @@
 
 use std::path::PathBuf;
 
-use artifact_guard::aws::{load_sdk_config_with, AwsAccount, CallLimits};
+use artifact_guard::aws::AwsAccount;
 use artifact_guard::facts::{Fact, KeyRef, ResourceFacts, Versioning};
 use artifact_guard::live::{BucketReader, KeyReader, PipelineReader, TaggedResourceFinder};
-use artifact_guard_tests::{root, LambdaEmulator, Moto};
+use artifact_guard_tests::{block_on, root, LambdaEmulator, Moto};
 use serde_json::{json, Value};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
-fn account(moto: &Moto) -> AwsAccount {
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ));
-    AwsAccount::new(&block_on(load_sdk_config_with(
-        loader,
-        CallLimits::default(),
-    )))
-}
 
 #[test]
 fn adapters_read_buckets_keys_and_pipelines_from_moto() {
     let moto = Moto::start();
     let keys = moto.create_account();
-    let aws = account(&moto);
+    let aws = AwsAccount::new(&moto.sdk_config());
 
     let Fact::Known(bucket) = block_on(aws.read_bucket("store-good")) else {
         panic!("bucket readable")

@@ -6,23 +6,13 @@
 
 use std::time::Duration;
 
-use artifact_guard::aws::{
-    load_sdk_config_with, AwsAccount, CallLimits, PipelineControl, SnsNotifier,
-};
+use artifact_guard::aws::{AwsAccount, PipelineControl, SnsNotifier};
 use artifact_guard::RuleParameters;
-use artifact_guard_tests::{root, LambdaEmulator, Moto};
+use artifact_guard_tests::{block_on, root, LambdaEmulator, Moto};
 use pipeline_check::check::Deps;
 use pipeline_check::handler::handle;
 use pipeline_check::settings::{Mode, Settings};
 use serde_json::{json, Value};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
 
 fn create_event(pipeline: &str) -> Value {
     let mut event: Value = serde_json::from_str(
@@ -40,13 +30,7 @@ fn create_event(pipeline: &str) -> Value {
 fn pipelines_are_assessed_end_to_end_against_moto() {
     let moto = Moto::start();
     let created = moto.create_account();
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ));
-    let sdk = block_on(load_sdk_config_with(loader, CallLimits::default()));
+    let sdk = moto.sdk_config();
     let deps = Deps {
         sources: AwsAccount::new(&sdk),
         control: PipelineControl::new(&sdk),
