@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
 
-.PHONY: all build venv test lint fmt-check clippy lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-sweep package deploy demo clean
+.PHONY: all build venv test lint fmt-check clippy lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -56,8 +56,13 @@ unit-and-integration:
 example:
 	$(CARGO) run --quiet --release --bin artifact-guard -- assess --snapshot $(SNAPSHOT) --format table || test $$? -eq 1
 
-## bench: engine throughput (criterion) and a generated 1 GB snapshot (wall time, peak RSS).
-bench: bench-engine bench-snapshot
+## bench: engine throughput (criterion), a generated 1 GB snapshot (wall time, peak RSS), cold
+## starts against a local Lambda Runtime API, and the sweep against moto.
+bench: bench-engine bench-snapshot bench-coldstart bench-sweep
+
+bench-coldstart: venv
+	$(CARGO) build --release --quiet $(addprefix -p ,$(FUNCTIONS))
+	$(VENV)/bin/python bench/coldstart.py 20 target/release
 
 bench-engine:
 	$(CARGO) bench -p artifact-guard-bench --bench engine
