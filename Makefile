@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
 
-.PHONY: all build venv test lint fmt-check clippy lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep package deploy demo clean
+.PHONY: all build venv test lint fmt-check clippy deny advisories lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -26,13 +26,29 @@ build:
 
 ## test: formatting, lints, then every unit, property and integration test (the integration
 ## tests start moto and cargo-lambda's Lambda Runtime API emulator from .venv).
-test: fmt-check clippy venv lint-templates unit-and-integration
+test: fmt-check clippy deny venv lint-templates unit-and-integration
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Rust tools, pinned, in a project-local folder.
+TOOLS := .tools
+DENY_VERSION := 0.20.2
+
+$(TOOLS)/cargo-deny-$(DENY_VERSION).stamp:
+	$(CARGO) install --locked --quiet --root $(TOOLS) cargo-deny --version $(DENY_VERSION)
+	touch $@
+
+## deny: licenses (permissive only), bans (one TLS stack) and sources (crates.io only), per deny.toml.
+deny: $(TOOLS)/cargo-deny-$(DENY_VERSION).stamp
+	$(TOOLS)/bin/cargo-deny --log-level error check bans licenses sources
+
+## advisories: the RustSec advisory check; needs the network to fetch the database.
+advisories: $(TOOLS)/cargo-deny-$(DENY_VERSION).stamp
+	$(TOOLS)/bin/cargo-deny check advisories
 
 TEMPLATES := template.yaml examples/pipeline-stack.yaml
 
@@ -95,4 +111,4 @@ bench-sweep:
 
 clean:
 	$(CARGO) clean
-	rm -rf bench/out $(VENV)
+	rm -rf bench/out $(VENV) $(TOOLS)
