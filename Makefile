@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
 
-.PHONY: all build venv test lint fmt-check clippy deny advisories lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep package deploy demo clean
+.PHONY: all build venv test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -49,6 +49,18 @@ deny: $(TOOLS)/cargo-deny-$(DENY_VERSION).stamp
 ## advisories: the RustSec advisory check; needs the network to fetch the database.
 advisories: $(TOOLS)/cargo-deny-$(DENY_VERSION).stamp
 	$(TOOLS)/bin/cargo-deny check advisories
+
+FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 60
+
+$(TOOLS)/cargo-fuzz-$(FUZZ_VERSION).stamp:
+	$(CARGO) install --locked --quiet --root $(TOOLS) cargo-fuzz --version $(FUZZ_VERSION)
+	touch $@
+
+## fuzz: every cargo-fuzz target for FUZZ_SECONDS seconds from the fixtures (needs nightly Rust:
+## `rustup toolchain install nightly`).
+fuzz: venv $(TOOLS)/cargo-fuzz-$(FUZZ_VERSION).stamp
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" bash fuzz/run.sh $(FUZZ_SECONDS)
 
 TEMPLATES := template.yaml examples/pipeline-stack.yaml
 
