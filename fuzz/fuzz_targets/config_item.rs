@@ -6,9 +6,15 @@ use artifact_guard::{Assessor, Inventory, RuleParameters, ScopeIndex};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(item) = ConfigurationItem::from_json(text) else { return };
-    let Ok(Some((subject, facts))) = item.into_facts() else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(item) = ConfigurationItem::from_json(text) else {
+        return;
+    };
+    let Ok(Some((subject, facts))) = item.into_facts() else {
+        return;
+    };
     let mut inventory = Inventory::new();
     inventory.insert(subject, facts);
     let params = RuleParameters::default();

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(policy) = Policy::from_json_text(text) {
             let answers = PolicyAnswers::of(&policy, "arn:aws:s3:::artifacts");
             // Rendering the reasons is part of the contract too.
-            let _ = (answers.unencrypted_uploads.to_string(), answers.old_tls.to_string());
+            let _ = (
+                answers.unencrypted_uploads.to_string(),
+                answers.old_tls.to_string(),
+            );
         }
     }
 });

@@ -10,6 +10,8 @@ fuzz_target!(|data: &[u8]| {
     if snapshot::load(data, &mut inventory).is_ok() {
         let params = RuleParameters::default();
         let scope = ScopeIndex::from_inventory(&inventory);
-        let _ = Assessor::new(&params, &inventory, &scope).assess_all().count();
+        let _ = Assessor::new(&params, &inventory, &scope)
+            .assess_all()
+            .count();
     }
 });
