@@ -77,22 +77,21 @@ pub async fn gather_for_item<S: Sources>(
     let Some((subject, facts)) = item.into_facts()? else {
         return Ok(None);
     };
+    if let ResourceFacts::Pipeline(Fact::Known(pipeline)) = facts {
+        let inventory = gather_for_pipeline(sources, subject.clone(), *pipeline, stats).await;
+        return Ok(Some((inventory, subject)));
+    }
     let mut inventory = Inventory::new();
     let account = subject.account_id.as_deref().map(str::to_owned);
-    let mut bucket_key = None;
-    let mut stores = Vec::new();
-    match &facts {
-        ResourceFacts::Bucket(Fact::Known(b)) => {
-            bucket_key = b
-                .encryption
-                .known()
-                .and_then(|e| e.as_ref())
-                .filter(|e| e.uses_kms())
-                .and_then(|e| e.key.clone());
-        }
-        ResourceFacts::Pipeline(Fact::Known(p)) => stores = p.stores.clone(),
-        _ => {}
-    }
+    let bucket_key = match &facts {
+        ResourceFacts::Bucket(Fact::Known(b)) => b
+            .encryption
+            .known()
+            .and_then(|e| e.as_ref())
+            .filter(|e| e.uses_kms())
+            .and_then(|e| e.key.clone()),
+        _ => None,
+    };
     inventory.insert(subject.clone(), facts);
     if let Some(key) = bucket_key.filter(|k| !k.is_aws_managed_s3_alias()) {
         stats.keys_from_kms += 1;
@@ -101,18 +100,6 @@ pub async fn gather_for_item<S: Sources>(
             sources.read_key(&key).await,
             account.as_deref(),
         );
-    }
-    if !stores.is_empty() {
-        load_stores(
-            sources,
-            &mut inventory,
-            store_buckets(&stores),
-            store_keys(&stores),
-            account.as_deref(),
-            8,
-            stats,
-        )
-        .await;
     }
     Ok(Some((inventory, subject)))
 }
