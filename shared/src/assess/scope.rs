@@ -62,22 +62,12 @@ impl ScopeIndex {
         index
     }
 
-    /// Bucket names the pipelines use as stores.
-    pub fn store_buckets(&self) -> impl Iterator<Item = &str> {
-        self.store_buckets.iter().map(|b| &**b)
-    }
-
     /// A bucket is an artifact store when a pipeline names it, when its name is the console
     /// wizard's default (`codepipeline-<region>-…`), or when it carries the artifact-store tag.
     pub fn bucket_in_scope(&self, bucket: &BucketFacts) -> bool {
         self.store_buckets.contains(&bucket.name)
             || is_console_default_name(&bucket.name)
             || bucket.tagged_artifact_store
-    }
-
-    /// A bucket whose facts could not be read is in scope when its name says so.
-    pub fn bucket_name_in_scope(&self, name: &str) -> bool {
-        self.store_buckets.contains(name) || is_console_default_name(name)
     }
 
     /// A key is in scope when an in-scope bucket or a pipeline uses it, or it is tagged.
