@@ -1,6 +1,8 @@
 //! Helpers for the workspace integration tests: built binaries, a moto server and cargo-lambda's
 //! Lambda Runtime API emulator, each started on a free loopback port and stopped by process id.
 
+pub mod proxy;
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -172,17 +174,22 @@ impl Moto {
     /// SDK configuration for this server: region us-east-1, static test credentials, the
     /// standard timeouts and retries.
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
-        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ));
-        block_on(artifact_guard::aws::load_sdk_config_with(
-            loader,
-            artifact_guard::aws::CallLimits::default(),
-        ))
+        sdk_config_at(&self.endpoint, artifact_guard::aws::CallLimits::default())
     }
+}
+
+/// SDK configuration for an endpoint (moto, or the fault proxy in front of it) with `limits`.
+pub fn sdk_config_at(
+    endpoint: &str,
+    limits: artifact_guard::aws::CallLimits,
+) -> aws_config::SdkConfig {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ));
+    block_on(artifact_guard::aws::load_sdk_config_with(loader, limits))
 }
 
 /// Runs a future to completion on a fresh current-thread runtime.
@@ -391,6 +398,11 @@ impl Recorder {
             "http://127.0.0.1:{}/cfn-response/stack/req?X-Amz-Signature=s3cr3t-signature",
             self.port
         )
+    }
+
+    /// `127.0.0.1:PORT`, for a proxy in front of this endpoint.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 
     /// Every request so far.

@@ -6,5 +6,9 @@
 mod artifact_store_moto;
 mod cli_assess;
 mod demo_e2e;
+mod faults_artifact_store;
+mod faults_config_rule;
+mod faults_pipeline_check;
+mod iam_policy;
 mod live_moto;
 mod pipeline_check_moto;

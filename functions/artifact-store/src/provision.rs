@@ -96,9 +96,15 @@ async fn provision<S: Store>(
     let exists = match &state {
         BucketState::Absent => false,
         BucketState::Exists { tags } if is_ours(tags, request) => true,
-        BucketState::Exists { .. } | BucketState::Foreign => {
+        BucketState::Exists { .. } => {
             return Err(format!(
-                "bucket name {name} is taken by a bucket this resource did not create (another stack or account); choose another BucketName"
+                "bucket name {name} is taken by a bucket this resource did not create (another stack); choose another BucketName"
+            ))
+        }
+        // S3 answers HeadBucket with a bare 403 for both cases; name them both.
+        BucketState::Foreign => {
+            return Err(format!(
+                "s3:HeadBucket on {name} answered 403 Forbidden: the name belongs to another account, or the function's role lacks s3:ListBucket on it; choose another BucketName or fix the role"
             ))
         }
     };

@@ -1,6 +1,6 @@
 //! The rule's one error type, mapped to a stable Lambda `Diagnostic` so that alarms can key on
 //! `errorType`: `InvalidEvent` (fix the event or the rule parameters), `Retryable` (Config
-//! invokes the rule again), `NonRetryable`.
+//! invokes the rule again: throttling, 5xx, out of time), `NonRetryable`.
 
 use lambda_runtime::Diagnostic;
 
@@ -18,6 +18,9 @@ pub enum RuleError {
     /// Config did not accept some evaluations, twice.
     #[error("config:PutEvaluations rejected {count} evaluation(s) twice, first {resource}; the rule will be retried")]
     Rejected { count: usize, resource: String },
+    /// The invocation's deadline came before every evaluation was reported.
+    #[error("out of time after {after_ms} ms before every evaluation was reported; Config invokes the rule again (raise the function's Timeout if this repeats)")]
+    OutOfTime { after_ms: u128 },
 }
 
 impl From<RuleError> for Diagnostic {
@@ -25,7 +28,7 @@ impl From<RuleError> for Diagnostic {
         let error_type = match &error {
             RuleError::InvalidEvent { .. } => "InvalidEvent",
             RuleError::Aws(e) if e.retryable() => "Retryable",
-            RuleError::Rejected { .. } => "Retryable",
+            RuleError::Rejected { .. } | RuleError::OutOfTime { .. } => "Retryable",
             RuleError::Aws(_) => "NonRetryable",
         };
         Diagnostic {

@@ -1,7 +1,7 @@
 //! The rule: parse, gather facts, assess, report to Config, return what was reported.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::config::ConfigEvent;
 use serde::Serialize;
@@ -48,7 +48,27 @@ struct Ctx<'a> {
     account_id: Option<&'a str>,
 }
 
+/// Time kept back from the invocation's deadline to return the error: a rule that runs out of
+/// time fails (Config invokes it again) instead of ending with some evaluations unreported.
+pub const DEADLINE_RESERVE: Duration = Duration::from_millis(300);
+
+/// Handles one Config event before `deadline`.
 pub async fn handle<S: Sources, E: EvaluationSink>(
+    event: ConfigEvent,
+    deadline: tokio::time::Instant,
+    deps: &Deps<S, E>,
+) -> Result<RuleResult, RuleError> {
+    let started = tokio::time::Instant::now();
+    let stop_at = deadline.checked_sub(DEADLINE_RESERVE).unwrap_or(deadline);
+    match tokio::time::timeout_at(stop_at, evaluate(event, deps)).await {
+        Ok(result) => result,
+        Err(_) => Err(RuleError::OutOfTime {
+            after_ms: started.elapsed().as_millis(),
+        }),
+    }
+}
+
+async fn evaluate<S: Sources, E: EvaluationSink>(
     event: ConfigEvent,
     deps: &Deps<S, E>,
 ) -> Result<RuleResult, RuleError> {

@@ -1,22 +1,17 @@
-//! `config-rule`: artifact-guard's AWS Config custom rule. Wiring only: logging, settings,
-//! SDK clients (built once), then the runtime loop.
-
-mod error;
-mod event;
-mod handler;
-mod report;
-mod settings;
+//! `config-rule` binary: wiring only: logging, settings, SDK clients (built once), then the
+//! runtime loop.
 
 use aws_lambda_events::event::config::ConfigEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use artifact_guard::aws::{self, AwsAccount, ConfigSink};
-use artifact_guard::live::ScopeCache;
+use artifact_guard::live::{time_left, ScopeCache};
+use config_rule::{handler, settings::Settings};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let settings = settings::Settings::from_env()?;
+    let settings = Settings::from_env()?;
     let sdk = aws::load_sdk_config(settings.limits).await;
     let account = AwsAccount::new(&sdk);
     let deps = handler::Deps {
@@ -27,10 +22,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         calls: AwsAccount::calls,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<ConfigEvent>| {
-        handler::handle(event.payload, &deps)
+        let deadline = tokio::time::Instant::now()
+            + time_left(event.context.deadline, std::time::SystemTime::now());
+        handler::handle(event.payload, deadline, &deps)
     }))
     .await
 }
-
-#[cfg(test)]
-mod tests;

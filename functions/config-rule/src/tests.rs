@@ -255,7 +255,11 @@ fn run<S: artifact_guard::live::Sources>(
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(handle(e, deps))
+        .block_on(handle(
+            e,
+            tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+            deps,
+        ))
 }
 
 #[test]

@@ -297,23 +297,25 @@ impl KeyAdmin for AwsAccount {
             id: metadata.key_id().to_owned(),
             arn: metadata.arn().unwrap_or_default().to_owned(),
         };
-        self.calls.add();
-        self.kms
-            .enable_key_rotation()
-            .key_id(&handle.id)
-            .set_rotation_period_in_days(key.rotation_period_days)
-            .send()
-            .await
-            .map_err(|e| source_error("kms:EnableKeyRotation", &e))?;
-        self.calls.add();
-        self.kms
-            .create_alias()
-            .alias_name(&key.alias)
-            .target_key_id(&handle.id)
-            .send()
-            .await
-            .map_err(|e| source_error("kms:CreateAlias", &e))?;
-        Ok(handle)
+        // The caller only learns of a key it gets back: a key whose rotation or alias failed
+        // is scheduled for deletion here, or it would be left enabled and unowned.
+        match self.finish_key(&handle, key).await {
+            Ok(()) => Ok(handle),
+            Err(mut error) => {
+                let cleanup = self.schedule_key_deletion(&handle.id, 7).await;
+                error.message = match cleanup {
+                    Ok(()) => format!(
+                        "{} (the new key {} was scheduled for deletion)",
+                        error.message, handle.id
+                    ),
+                    Err(e) => format!(
+                        "{} (the new key {} is left enabled: {e})",
+                        error.message, handle.id
+                    ),
+                };
+                Err(error)
+            }
+        }
     }
 
     async fn key_by_alias(&self, alias: &str) -> Result<Option<KeyHandle>, SourceError> {
@@ -361,5 +363,28 @@ impl KeyAdmin for AwsAccount {
             .await
             .map(|_| ())
             .map_err(|e| source_error("kms:ScheduleKeyDeletion", &e))
+    }
+}
+
+impl AwsAccount {
+    /// Rotation and alias for a key just created.
+    async fn finish_key(&self, handle: &KeyHandle, key: &NewKey) -> Result<(), SourceError> {
+        self.calls.add();
+        self.kms
+            .enable_key_rotation()
+            .key_id(&handle.id)
+            .set_rotation_period_in_days(key.rotation_period_days)
+            .send()
+            .await
+            .map_err(|e| source_error("kms:EnableKeyRotation", &e))?;
+        self.calls.add();
+        self.kms
+            .create_alias()
+            .alias_name(&key.alias)
+            .target_key_id(&handle.id)
+            .send()
+            .await
+            .map_err(|e| source_error("kms:CreateAlias", &e))?;
+        Ok(())
     }
 }

@@ -79,7 +79,8 @@ pub trait BucketAdmin {
 #[allow(async_fn_in_trait)]
 /// Creates and retires KMS keys.
 pub trait KeyAdmin {
-    /// `CreateKey` (SYMMETRIC_DEFAULT), `EnableKeyRotation`, `CreateAlias`.
+    /// `CreateKey` (SYMMETRIC_DEFAULT), `EnableKeyRotation`, `CreateAlias`. When a step after
+    /// `CreateKey` fails, the new key is scheduled for deletion before the error returns.
     async fn create_key(&self, key: &NewKey) -> Result<KeyHandle, SourceError>;
     /// The key an alias points at, if the alias exists.
     async fn key_by_alias(&self, alias: &str) -> Result<Option<KeyHandle>, SourceError>;

@@ -1,0 +1,402 @@
+//! artifact-store under injected faults: the handler with real SDK clients through the fault
+//! proxy to moto, answering a recording endpoint. Every step of create, update and delete gets a
+//! persistent and a transient fault; each case checks the one response, what is left in moto
+//! (read directly, not through the proxy) and that no data was deleted.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use artifact_guard::aws::AwsAccount;
+use artifact_guard::live::{BucketAdmin, BucketState};
+use artifact_guard_tests::proxy::{Fault, FaultProxy};
+use artifact_guard_tests::{block_on, root, run, sdk_config_at, venv_bin, Moto, Recorder};
+use artifact_store::handler::{handle, Deps};
+use artifact_store::http::HyperSender;
+use serde_json::{json, Value};
+
+use crate::faults_config_rule::test_limits;
+
+const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/faults/0a1b2c3d";
+
+struct Rig {
+    moto: Moto,
+    proxy: FaultProxy,
+    /// Through the proxy: what the handler uses.
+    deps: Deps<AwsAccount, HyperSender>,
+    /// Straight to moto: what the assertions read.
+    direct: AwsAccount,
+    kms: aws_sdk_kms::Client,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let moto = Moto::start();
+        let proxy = FaultProxy::start(moto.endpoint.trim_start_matches("http://"));
+        let deps = Deps {
+            store: AwsAccount::new(&sdk_config_at(&proxy.endpoint(), test_limits())),
+            sender: HyperSender::new().expect("https client"),
+        };
+        let sdk = moto.sdk_config();
+        Self {
+            direct: AwsAccount::new(&sdk),
+            kms: aws_sdk_kms::Client::new(&sdk),
+            moto,
+            proxy,
+            deps,
+        }
+    }
+
+    /// One request; returns the one response CloudFormation received.
+    fn request(
+        &self,
+        kind: &str,
+        props: Value,
+        physical: Option<&str>,
+        recorder: &Recorder,
+    ) -> Value {
+        let before = recorder.responses().len();
+        let mut event = json!({"RequestType": kind, "ResponseURL": recorder.url(), "StackId": STACK,
+            "RequestId": format!("req-{kind}-{}", before), "LogicalResourceId": "Store",
+            "ResourceType": "Custom::EncryptedArtifactStore", "ResourceProperties": props});
+        if let Some(id) = physical {
+            event["PhysicalResourceId"] = json!(id);
+            event["OldResourceProperties"] = json!({});
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let answered = block_on(async { handle(event, deadline, &self.deps).await });
+        let responses = recorder.responses();
+        assert_eq!(
+            responses.len(),
+            before + 1,
+            "exactly one response: {answered:?}"
+        );
+        responses.last().cloned().expect("response")
+    }
+
+    fn bucket_state(&self, name: &str) -> BucketState {
+        block_on(self.direct.bucket_state(name)).expect("moto answers")
+    }
+
+    /// Key id -> state, for every key in moto.
+    fn keys(&self) -> Vec<(String, String)> {
+        block_on(async {
+            let listed = self.kms.list_keys().send().await.expect("ListKeys");
+            let mut out = Vec::new();
+            for key in listed.keys() {
+                let id = key.key_id().unwrap_or_default().to_owned();
+                let meta = self
+                    .kms
+                    .describe_key()
+                    .key_id(&id)
+                    .send()
+                    .await
+                    .expect("DescribeKey");
+                let state = meta
+                    .key_metadata()
+                    .and_then(|m| m.key_state())
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default();
+                out.push((id, state));
+            }
+            out
+        })
+    }
+
+    fn enabled_keys(&self) -> BTreeSet<String> {
+        self.keys()
+            .into_iter()
+            .filter(|(_, state)| state == "Enabled")
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    fn fill(&self, bucket: &str) {
+        let out = run(
+            std::process::Command::new(venv_bin("python"))
+                .arg(root().join("tests/moto/fill_bucket.py"))
+                .args([&self.moto.endpoint, bucket, "2"]),
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Reads behind advisory controls only (versioning, public access block, rotation status; moto's
+/// versioning answer does not even parse): when they fail, the read-back still passes every
+/// required control and the store is SUCCESS with a lower score. Every other step failing is
+/// FAILED.
+const ADVISORY_READS: [&str; 3] = [
+    "s3:GetBucketVersioning",
+    "s3:GetPublicAccessBlock",
+    "kms:GetKeyRotationStatus",
+];
+
+/// On a create, the bucket's tags are read only by the read-back assessment, where they decide
+/// scope, not compliance (on an update they prove the bucket is this resource's: FAILED).
+fn advisory_on_create(step: &str) -> bool {
+    ADVISORY_READS.contains(&step) || step == "s3:GetBucketTagging"
+}
+
+/// The distinct operations a request made, in order of first use.
+fn operations(proxy: &FaultProxy) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for seen in proxy.seen() {
+        let op = seen.label.split(' ').next().unwrap_or_default().to_owned();
+        if !out.contains(&op) {
+            out.push(op);
+        }
+    }
+    out
+}
+
+fn denied(op: &str) -> Fault {
+    if op.starts_with("s3:") {
+        Fault::s3(403, "AccessDenied")
+    } else {
+        Fault::json(400, "AccessDeniedException")
+    }
+}
+
+fn transient(op: &str) -> Fault {
+    if op.starts_with("s3:") {
+        Fault::slow_down()
+    } else {
+        Fault::throttling()
+    }
+}
+
+#[test]
+fn every_fault_at_every_create_step_answers_once_and_leaves_nothing_behind() {
+    let rig = Rig::new();
+    let recorder = Recorder::start(0);
+    let created = rig.request(
+        "Create",
+        json!({"BucketName": "clean-create"}),
+        None,
+        &recorder,
+    );
+    assert_eq!(created["Status"], "SUCCESS", "{created:#}");
+    let steps = operations(&rig.proxy);
+    assert!(steps.len() >= 10, "{steps:?}");
+    let mut keys_before = rig.enabled_keys();
+
+    for (i, step) in steps.iter().enumerate() {
+        // Persistent: FAILED, naming the step, and nothing this request made is left.
+        rig.proxy.reset();
+        rig.proxy.inject(step, denied(step), None);
+        let bucket = format!("denied-{i}");
+        let failed = rig.request("Create", json!({"BucketName": bucket}), None, &recorder);
+        if advisory_on_create(step) {
+            assert_eq!(failed["Status"], "SUCCESS", "{step}: {failed:#}");
+            keys_before = rig.enabled_keys();
+        } else {
+            assert_eq!(failed["Status"], "FAILED", "{step}: {failed:#}");
+            let reason = failed["Reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("AccessDenied") || reason.contains("403 Forbidden"),
+                "{step}: the reason names the refusal: {reason}"
+            );
+            assert!(
+                failed["PhysicalResourceId"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("artifact-guard-failed-")),
+                "{step}: {failed:#}"
+            );
+            assert_eq!(
+                rig.bucket_state(&bucket),
+                BucketState::Absent,
+                "{step}: bucket left behind"
+            );
+            assert_eq!(
+                rig.enabled_keys(),
+                keys_before,
+                "{step}: a usable key left behind"
+            );
+        }
+
+        // Transient: retried, SUCCESS.
+        rig.proxy.reset();
+        rig.proxy.inject(step, transient(step), Some(2));
+        let bucket = format!("throttled-{i}");
+        let ok = rig.request(
+            "Create",
+            json!({"BucketName": bucket, "UseAwsManagedKey": "true"}),
+            None,
+            &recorder,
+        );
+        assert_eq!(ok["Status"], "SUCCESS", "{step}: {ok:#}");
+        assert!(matches!(
+            rig.bucket_state(&bucket),
+            BucketState::Exists { .. }
+        ));
+    }
+
+    // Resets and truncated answers on the mutating calls: retried, SUCCESS, one bucket.
+    for (i, fault) in [Fault::Reset, Fault::Truncate].into_iter().enumerate() {
+        rig.proxy.reset();
+        rig.proxy
+            .inject("s3:PutBucketPolicy", fault.clone(), Some(1))
+            .inject("s3:PutBucketEncryption", fault.clone(), Some(1))
+            .inject("kms:EnableKeyRotation", fault, Some(1));
+        let bucket = format!("flaky-{i}");
+        let ok = rig.request("Create", json!({"BucketName": bucket}), None, &recorder);
+        assert_eq!(ok["Status"], "SUCCESS", "{ok:#}");
+        assert_eq!(
+            rig.proxy
+                .seen()
+                .iter()
+                .filter(|s| s.fault.is_some())
+                .count(),
+            3
+        );
+    }
+}
+
+#[test]
+fn faults_during_update_and_delete_never_lose_data() {
+    let rig = Rig::new();
+    let recorder = Recorder::start(0);
+    let props = json!({"BucketName": "kept-store", "RetainOnDelete": "false", "Tags": [{"Key": "team", "Value": "web"}]});
+    let created = rig.request("Create", props.clone(), None, &recorder);
+    assert_eq!(created["Status"], "SUCCESS", "{created:#}");
+    rig.fill("kept-store");
+
+    // Every update step denied: FAILED with the id CloudFormation holds; the bucket and its
+    // objects are untouched.
+    rig.proxy.reset();
+    let mut changed = props.clone();
+    changed["Tags"] = json!([{"Key": "team", "Value": "platform"}]);
+    changed["EnforceTls12"] = json!("false");
+    let ok = rig.request("Update", changed.clone(), Some("kept-store"), &recorder);
+    assert_eq!(ok["Status"], "SUCCESS", "{ok:#}");
+    let steps = operations(&rig.proxy);
+    for step in &steps {
+        rig.proxy.reset();
+        rig.proxy.inject(step, denied(step), None);
+        let answer = rig.request("Update", changed.clone(), Some("kept-store"), &recorder);
+        assert_eq!(answer["PhysicalResourceId"], "kept-store");
+        let expected = if ADVISORY_READS.contains(&step.as_str()) {
+            "SUCCESS"
+        } else {
+            "FAILED"
+        };
+        assert_eq!(answer["Status"], expected, "{step}: {answer:#}");
+        assert!(matches!(
+            rig.bucket_state("kept-store"),
+            BucketState::Exists { .. }
+        ));
+        rig.fill("kept-store");
+        assert!(
+            !block_on(rig.direct.is_empty("kept-store")).expect("listable"),
+            "{step}: data lost"
+        );
+    }
+
+    // Delete of a non-empty bucket not marked for emptying: refused, whatever fails.
+    rig.proxy.reset();
+    rig.proxy
+        .inject("s3:ListObject", Fault::slow_down(), Some(2));
+    let refused = rig.request("Delete", props.clone(), Some("kept-store"), &recorder);
+    assert_eq!(refused["Status"], "FAILED", "{refused:#}");
+    rig.proxy.reset();
+    rig.proxy
+        .inject("s3:ListObject", Fault::s3(403, "AccessDenied"), None);
+    let refused = rig.request("Delete", props.clone(), Some("kept-store"), &recorder);
+    assert_eq!(refused["Status"], "FAILED", "{refused:#}");
+    assert!(
+        !block_on(rig.direct.is_empty("kept-store")).expect("listable"),
+        "no data deleted"
+    );
+
+    // An empty store whose DeleteBucket is denied: FAILED, and its key is not scheduled for
+    // deletion while the bucket (and so its encrypted objects' key use) remains.
+    let empty = json!({"BucketName": "empty-store", "RetainOnDelete": "false"});
+    let made = rig.request("Create", empty.clone(), None, &recorder);
+    let key = made["Data"]["KmsKeyId"].as_str().expect("key").to_owned();
+    rig.proxy.reset();
+    rig.proxy
+        .inject("s3:DeleteBucket", Fault::s3(403, "AccessDenied"), None);
+    let failed = rig.request("Delete", empty.clone(), Some("empty-store"), &recorder);
+    assert_eq!(failed["Status"], "FAILED", "{failed:#}");
+    assert!(matches!(
+        rig.bucket_state("empty-store"),
+        BucketState::Exists { .. }
+    ));
+    assert!(
+        rig.enabled_keys().contains(&key),
+        "key kept while its bucket exists"
+    );
+
+    // Throttled DeleteBucket and ScheduleKeyDeletion: retried; bucket gone, key pending deletion.
+    rig.proxy.reset();
+    rig.proxy
+        .inject("s3:DeleteBucket", Fault::slow_down(), Some(2))
+        .inject("kms:ScheduleKeyDeletion", Fault::throttling(), Some(2));
+    let deleted = rig.request("Delete", empty, Some("empty-store"), &recorder);
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted:#}");
+    assert_eq!(rig.bucket_state("empty-store"), BucketState::Absent);
+    assert!(rig
+        .keys()
+        .contains(&(key.clone(), "PendingDeletion".to_owned())));
+}
+
+#[test]
+fn the_response_endpoint_failing_is_retried_within_the_deadline() {
+    let rig = Rig::new();
+    let recorder = Recorder::start(0);
+    // A proxy in front of the response endpoint: reset twice, then 503, then through.
+    let front = FaultProxy::start(&recorder.host());
+    front.inject("http:PUT", Fault::Reset, Some(2)).inject(
+        "http:PUT",
+        Fault::Status {
+            status: 503,
+            content_type: "text/plain",
+            body: "busy".into(),
+        },
+        Some(1),
+    );
+    let url = recorder.url().replace(
+        &recorder.host(),
+        front.endpoint().trim_start_matches("http://"),
+    );
+    let event = json!({"RequestType": "Create", "ResponseURL": url, "StackId": STACK, "RequestId": "req-endpoint",
+        "LogicalResourceId": "Store", "ResourceType": "Custom::EncryptedArtifactStore",
+        "ResourceProperties": {"BucketName": "endpoint-store", "UseAwsManagedKey": "true"}});
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let answered = block_on(async { handle(event, deadline, &rig.deps).await }).expect("delivered");
+    assert_eq!(answered.attempts, 4, "two resets, one 503, then delivered");
+    assert_eq!(
+        recorder.responses().len(),
+        1,
+        "CloudFormation got one response"
+    );
+    assert_eq!(recorder.responses()[0]["Status"], "SUCCESS");
+
+    // Nothing listening: retried until the deadline, then the invocation fails (Lambda's
+    // retry of the async invoke sends it again); the handler does not hang.
+    let closed = format!(
+        "http://127.0.0.1:{}/cfn-response?X-Amz-Signature=s3cr3t",
+        artifact_guard_tests::free_port()
+    );
+    let event = json!({"RequestType": "Delete", "ResponseURL": closed, "StackId": STACK, "RequestId": "req-closed",
+        "LogicalResourceId": "Store", "ResourceType": "Custom::EncryptedArtifactStore", "PhysicalResourceId": "never-made",
+        "ResourceProperties": {"BucketName": "never-made"}});
+    let started = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+    let error =
+        block_on(async { handle(event, deadline, &rig.deps).await }).expect_err("undeliverable");
+    assert!(
+        started.elapsed() <= Duration::from_millis(4_500),
+        "gave up at the deadline"
+    );
+    let text = error.to_string();
+    assert!(text.contains("attempt"), "{text}");
+    assert!(
+        !text.contains("s3cr3t"),
+        "the presigned query is never repeated: {text}"
+    );
+}

@@ -1,0 +1,44 @@
+"""Prints the IAM actions each function in a SAM template is granted, as JSON:
+{"<Binary>": {"logical_id": "...", "actions": [...]}}, keyed by the function's
+Metadata.BuildProperties.Binary (the cargo binary SAM builds for it). Both branches of an
+Fn::If count as granted. Uses cfn-lint's template decoder (it understands the short-form
+intrinsic tags).
+
+Usage: python template_actions.py TEMPLATE
+"""
+import json
+import sys
+
+from cfnlint.decode import decode
+
+
+def statements(node):
+    """Every policy statement under node, through Fn::If branches and lists."""
+    if isinstance(node, list):
+        for item in node:
+            yield from statements(item)
+    elif isinstance(node, dict):
+        if "Fn::If" in node:
+            yield from statements(node["Fn::If"][1:])
+        elif "Statement" in node:
+            yield from statements(node["Statement"])
+        elif "Effect" in node:
+            yield node
+
+
+template, problems = decode(sys.argv[1])
+if template is None:
+    sys.exit(f"cannot read {sys.argv[1]}: {problems}")
+out = {}
+for logical_id, resource in template.get("Resources", {}).items():
+    if resource.get("Type") != "AWS::Serverless::Function":
+        continue
+    binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+    actions = set()
+    for statement in statements(resource.get("Properties", {}).get("Policies", [])):
+        if statement.get("Effect") != "Allow":
+            continue
+        granted = statement.get("Action", [])
+        actions.update([granted] if isinstance(granted, str) else granted)
+    out[binary] = {"logical_id": logical_id, "actions": sorted(actions)}
+print(json.dumps(out))
