@@ -1,7 +1,7 @@
 """Fills a moto server with N pipelines for the sweep benchmark: one artifact bucket and one KMS
 key per 10 pipelines (as teams share stores), every bucket protected.
 
-Usage: python moto_pipelines.py ENDPOINT_URL N
+Usage: python moto_pipelines.py ENDPOINT_URL N [CONFIG_ITEMS_FILE]
 """
 import json
 import sys
@@ -37,3 +37,23 @@ for i in range(count):
             {"name": "Deploy", "actions": [{"name": "Deploy", "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
              "configuration": {"BucketName": "site", "Extract": "true"}, "inputArtifacts": [{"name": "out"}]}]}]},
         tags=[{"key": "team", "value": f"team-{i % 40}"}])
+
+# What AWS Config would hold for these pipelines if it records AWS::CodePipeline::Pipeline:
+# BatchGetResourceConfig's base items (no tags), written next to the other bench output for
+# bench/config_standin.py. The definitions are moto's own GetPipeline answers.
+if len(sys.argv) > 3:
+    items = {}
+    for page in codepipeline.get_paginator("list_pipelines").paginate():
+        for summary in page["pipelines"]:
+            name = summary["name"]
+            got = codepipeline.get_pipeline(name=name)
+            got.pop("ResponseMetadata", None)
+            items[name] = {
+                "version": "1.3", "accountId": "123456789012", "configurationItemCaptureTime": 1795000000.0,
+                "configurationItemStatus": "OK", "configurationStateId": "1",
+                "arn": f"arn:aws:codepipeline:us-east-1:123456789012:{name}",
+                "resourceType": "AWS::CodePipeline::Pipeline", "resourceId": name, "resourceName": name,
+                "awsRegion": "us-east-1", "configuration": json.dumps(got, default=str), "supplementaryConfiguration": {},
+            }
+    with open(sys.argv[3], "w") as out:
+        json.dump(items, out)

@@ -153,6 +153,11 @@ impl PipelineReader for FakeAccount {
         }
     }
 
+    async fn pipeline_tags(&self, arn: &str) -> Fact<Vec<(Box<str>, Box<str>)>> {
+        self.called(format!("codepipeline:ListTagsForResource {arn}"));
+        Fact::Known(vec![("owner".into(), "jane@example.com".into())])
+    }
+
     async fn read_pipeline(&self, name: &str, _account: Option<&str>) -> Fact<PipelineFacts> {
         self.called(format!("codepipeline:GetPipeline {name}"));
         self.pipelines
@@ -165,11 +170,10 @@ impl PipelineReader for FakeAccount {
 
 impl ConfigReader for FakeAccount {
     async fn batch_get(&self, keys: &[ItemKey]) -> Result<Vec<ConfigurationItem>, SourceError> {
-        assert!(
-            keys.len() <= 100,
-            "BatchGetResourceConfig takes at most 100 keys"
-        );
-        self.called(format!("config:BatchGetResourceConfig {}", keys.len()));
+        // Like the adapter: one call per 100 keys.
+        for chunk in keys.chunks(100) {
+            self.called(format!("config:BatchGetResourceConfig {}", chunk.len()));
+        }
         Ok(keys
             .iter()
             .filter_map(|k| self.items.get(&(k.kind, k.id.clone())))
@@ -458,14 +462,89 @@ fn the_periodic_sweep_reports_in_batches_of_100_at_the_notification_time() {
         .all(|e| e.ordering_timestamp.as_deref() == Some("2026-11-02T10:00:00.000Z")));
     let sizes: Vec<usize> = d.sink.batches.borrow().iter().map(|b| b.0.len()).collect();
     assert_eq!(sizes, vec![100, 52]);
+    // Pipelines asked of Config in pages of 100 (this account's Config records none), then
+    // the store.
     assert_eq!(
         d.sources.count("config:BatchGetResourceConfig"),
+        3,
+        "{:?}",
+        d.sources.calls()
+    );
+    assert_eq!(d.sources.count("codepipeline:GetPipeline"), 150);
+    assert_eq!(d.sources.count("s3:"), 0);
+    assert_eq!(d.sources.count("tag:GetResources"), 1);
+}
+
+/// The configuration item inside the pipeline change event.
+fn pipeline_item() -> String {
+    let event: Value = serde_json::from_str(PIPELINE_CHANGE).expect("fixture");
+    let invoking: Value =
+        serde_json::from_str(event["invokingEvent"].as_str().expect("text")).expect("JSON");
+    invoking["configurationItem"].to_string()
+}
+
+#[test]
+fn the_sweep_reads_pipelines_config_records_without_get_pipeline() {
+    let mut account = FakeAccount::with_store();
+    account.items.insert(
+        (ResourceKind::Pipeline, "release-web".into()),
+        pipeline_item(),
+    );
+    let d = deps(account);
+    let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
+    assert_eq!(result.evaluations.len(), 3, "{:?}", result.evaluations);
+    assert_eq!(d.sources.count("codepipeline:GetPipeline"), 0);
+    // One for the pipeline, one for its bucket and key.
+    assert_eq!(
+        d.sources.calls(),
+        [
+            "codepipeline:ListPipelines",
+            "tag:GetResources",
+            "config:BatchGetResourceConfig 1",
+            "config:BatchGetResourceConfig 2"
+        ]
+    );
+    let pipeline = result
+        .evaluations
+        .iter()
+        .find(|e| &*e.compliance_resource_id == "release-web")
+        .expect("pipeline evaluated");
+    assert_ne!(pipeline.compliance_type, Compliance::NotApplicable);
+}
+
+#[test]
+fn a_pipeline_from_config_without_tags_gets_them_from_list_tags_for_resource() {
+    // BatchGetResourceConfig's base items carry no tags.
+    let mut item: Value = serde_json::from_str(&pipeline_item()).expect("JSON");
+    item.as_object_mut().expect("object").remove("tags");
+    let mut account = FakeAccount::with_store();
+    account.items.insert(
+        (ResourceKind::Pipeline, "release-web".into()),
+        item.to_string(),
+    );
+    let d = deps(account);
+    let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
+    assert_eq!(d.sources.count("codepipeline:GetPipeline"), 0);
+    assert_eq!(
+        d.sources.count(
+            "codepipeline:ListTagsForResource arn:aws:codepipeline:eu-west-1:111122223333:release-web"
+        ),
         1,
         "{:?}",
         d.sources.calls()
     );
-    assert_eq!(d.sources.count("s3:"), 0);
-    assert_eq!(d.sources.count("tag:GetResources"), 1);
+    // The fake's tags hold an e-mail address: the tags were read and assessed.
+    let pipeline = result
+        .evaluations
+        .iter()
+        .find(|e| &*e.compliance_resource_id == "release-web")
+        .expect("pipeline evaluated");
+    assert_eq!(pipeline.compliance_type, Compliance::NonCompliant);
+    assert!(
+        pipeline.annotation.contains("personal") || pipeline.annotation.contains("mail"),
+        "{}",
+        pipeline.annotation
+    );
 }
 
 #[test]

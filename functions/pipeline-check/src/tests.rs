@@ -68,6 +68,9 @@ impl PipelineReader for FakeSources {
         }
         Fact::Known(pipeline_facts())
     }
+    async fn pipeline_tags(&self, _arn: &str) -> Fact<Vec<(Box<str>, Box<str>)>> {
+        unreachable!("pipeline-check reads one pipeline with GetPipeline, never a sweep")
+    }
 }
 
 impl ConfigReader for FakeSources {

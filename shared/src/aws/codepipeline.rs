@@ -33,6 +33,10 @@ impl PipelineReader for AwsAccount {
         }
     }
 
+    async fn pipeline_tags(&self, arn: &str) -> Fact<Vec<(Box<str>, Box<str>)>> {
+        self.tags(arn).await
+    }
+
     async fn read_pipeline(&self, name: &str, account_id: Option<&str>) -> Fact<PipelineFacts> {
         self.calls.add();
         let out = match self.codepipeline.get_pipeline().name(name).send().await {

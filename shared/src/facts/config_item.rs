@@ -77,6 +77,26 @@ impl ConfigurationItem {
         serde_json::from_str(text)
     }
 
+    /// The resource's ARN, in either shape.
+    pub fn arn(&self) -> Option<&str> {
+        self.arn.as_deref().or(self.arn_upper.as_deref())
+    }
+
+    /// Whether the item carries tags (the notification shape does; `BatchGetResourceConfig`'s
+    /// base items do not).
+    pub fn has_tags(&self) -> bool {
+        self.tags.is_some()
+    }
+
+    /// Attaches tags read elsewhere (`ListTagsForResource`).
+    pub fn set_tags(&mut self, tags: &[(Box<str>, Box<str>)]) {
+        let map: Map<String, Value> = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        self.tags = serde_json::value::to_raw_value(&map).ok();
+    }
+
     /// The capture time as RFC 3339 text, if present and readable.
     pub fn capture_time_text(&self) -> Option<String> {
         capture_time(self.configuration_item_capture_time.as_ref())

@@ -37,7 +37,7 @@ impl<T: BucketReader + KeyReader + PipelineReader + ConfigReader + TaggedResourc
 pub struct GatherStats {
     /// Pipelines read.
     pub pipelines: usize,
-    /// Buckets and keys found in AWS Config.
+    /// Pipelines, buckets and keys found in AWS Config.
     pub from_config: usize,
     /// Buckets read from S3 because Config does not record them.
     pub buckets_from_s3: usize,
@@ -152,7 +152,13 @@ pub async fn sweep<S: Sources>(
     let mut stats = GatherStats::default();
     let names = sources.list_pipelines().await?;
     let tagged = sources.tagged_stores().await?;
-    let pipelines: Vec<(String, Fact<Box<crate::facts::PipelineFacts>>)> = stream::iter(names)
+    let mut inventory = Inventory::new();
+    let from_config =
+        pipelines_from_config(sources, &names, concurrency, &mut inventory, &mut stats).await;
+    let unrecorded = names
+        .into_iter()
+        .filter(|name| !from_config.contains(name.as_str()));
+    let pipelines: Vec<(String, Fact<Box<crate::facts::PipelineFacts>>)> = stream::iter(unrecorded)
         .map(|name| async move {
             let facts = sources.read_pipeline(&name, account_id).await;
             (name, facts.boxed())
@@ -160,22 +166,23 @@ pub async fn sweep<S: Sources>(
         .buffered(concurrency.max(1))
         .collect()
         .await;
-    stats.pipelines = pipelines.len();
+    stats.pipelines = pipelines.len() + from_config.len();
+    for (name, facts) in pipelines {
+        inventory.insert(
+            subject(ResourceKind::Pipeline, &name, account_id),
+            ResourceFacts::Pipeline(facts),
+        );
+    }
 
-    let mut inventory = Inventory::new();
     let mut buckets: Vec<String> = tagged.buckets;
     let mut keys: Vec<KeyRef> = tagged.keys.iter().map(|k| KeyRef::parse(k)).collect();
-    for (name, facts) in pipelines {
-        if let Fact::Known(p) = &facts {
+    for entry in inventory.entries() {
+        if let ResourceFacts::Pipeline(Fact::Known(p)) = &entry.facts {
             for store in &p.stores {
                 buckets.push(store.location.to_string());
                 keys.extend(store.encryption_key.as_ref().map(|k| k.key.clone()));
             }
         }
-        inventory.insert(
-            subject(ResourceKind::Pipeline, &name, account_id),
-            ResourceFacts::Pipeline(facts),
-        );
     }
     load_stores(
         sources,
@@ -188,6 +195,62 @@ pub async fn sweep<S: Sources>(
     )
     .await;
     Ok((inventory, stats))
+}
+
+/// Pipelines AWS Config records, read from it: definitions by `BatchGetResourceConfig` (one call
+/// per 100 pipelines instead of a `GetPipeline` each) and tags by `ListTagsForResource`
+/// (Config's batch answer carries none). Returns the names read; any other pipeline, or one
+/// whose tags cannot be read, is left to `GetPipeline`.
+async fn pipelines_from_config<S: Sources>(
+    sources: &S,
+    names: &[String],
+    concurrency: usize,
+    inventory: &mut Inventory,
+    stats: &mut GatherStats,
+) -> HashSet<String> {
+    let mut found = HashSet::new();
+    let wanted: Vec<ItemKey> = names
+        .iter()
+        .map(|name| ItemKey {
+            kind: ResourceKind::Pipeline,
+            id: name.clone(),
+        })
+        .collect();
+    if wanted.is_empty() {
+        return found;
+    }
+    let items = match sources.batch_get(&wanted).await {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::warn!(error = %e, pipelines = wanted.len(), "reading pipelines with GetPipeline instead of AWS Config");
+            return found;
+        }
+    };
+    let complete: Vec<Option<ConfigurationItem>> = stream::iter(items)
+        .map(|mut item| async move {
+            if !item.has_tags() {
+                match sources.pipeline_tags(item.arn()?).await {
+                    Fact::Known(tags) => item.set_tags(&tags),
+                    Fact::Unknown(_) => return None,
+                }
+            }
+            Some(item)
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    for item in complete.into_iter().flatten() {
+        match item.into_facts() {
+            Ok(Some((subject, facts @ ResourceFacts::Pipeline(Fact::Known(_))))) => {
+                found.insert(subject.id.to_string());
+                stats.from_config += 1;
+                inventory.insert(subject, facts);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "configuration item cannot be read"),
+        }
+    }
+    found
 }
 
 /// Reads buckets and keys into the inventory: AWS Config first, S3 and KMS for the rest, then

@@ -128,6 +128,9 @@ pub trait PipelineReader {
     async fn list_pipelines(&self) -> Result<Vec<String>, SourceError>;
     /// One pipeline's facts (`GetPipeline`, `ListTagsForResource`), owned by `account_id`.
     async fn read_pipeline(&self, name: &str, account_id: Option<&str>) -> Fact<PipelineFacts>;
+    /// A pipeline's tags (`ListTagsForResource`), for a definition read from AWS Config,
+    /// whose batch answer carries none.
+    async fn pipeline_tags(&self, arn: &str) -> Fact<Vec<(Box<str>, Box<str>)>>;
 }
 
 #[allow(async_fn_in_trait)]
