@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
 
-.PHONY: all build venv test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep package deploy demo clean
+.PHONY: all build venv test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -85,18 +85,47 @@ example:
 	$(CARGO) run --quiet --release --bin artifact-guard -- assess --snapshot $(SNAPSHOT) --format table || test $$? -eq 1
 
 ## bench: engine throughput (criterion), a generated 1 GB snapshot (wall time, peak RSS), cold
-## starts against a local Lambda Runtime API, and the sweep against moto.
-bench: bench-engine bench-snapshot bench-coldstart bench-sweep
+## starts against a local Lambda Runtime API, the sweep against moto and the arm64 package sizes.
+## Each step writes its figures into BENCHMARKS.md (bench/record.py: date, commit, machine,
+## command), so `make bench` leaves BENCHMARKS.md up to date; one step updates only its block.
+bench: bench-engine bench-snapshot bench-coldstart bench-sweep bench-size
+
+BENCH_OUT := bench/out
+RECORD = mkdir -p $(BENCH_OUT) && $(PYTHON) bench/record.py
 
 bench-coldstart: venv
 	$(CARGO) build --release --quiet $(addprefix -p ,$(FUNCTIONS))
-	$(VENV)/bin/python bench/coldstart.py 20 target/release
+	mkdir -p $(BENCH_OUT)
+	$(VENV)/bin/python bench/coldstart.py 20 target/release > $(BENCH_OUT)/coldstart.md
+	cat $(BENCH_OUT)/coldstart.md
+	$(RECORD) coldstart "make bench-coldstart" < $(BENCH_OUT)/coldstart.md
 
 bench-engine:
 	$(CARGO) bench -p artifact-guard-bench --bench engine
+	$(RECORD) engine "make bench-engine" < /dev/null
 
 bench-snapshot:
-	bash bench/snapshot.sh
+	mkdir -p $(BENCH_OUT)
+	bash bench/snapshot.sh > $(BENCH_OUT)/snapshot.txt
+	cat $(BENCH_OUT)/snapshot.txt
+	$(RECORD) snapshot "make bench-snapshot" < $(BENCH_OUT)/snapshot.txt
+
+## bench-sweep: the periodic sweep against moto with PIPELINES pipelines (default 1000), without
+## and with AWS Config recording the pipelines.
+bench-sweep:
+	mkdir -p $(BENCH_OUT)
+	PIPELINES=$(PIPELINES) bash bench/sweep.sh > $(BENCH_OUT)/sweep.txt
+	cat $(BENCH_OUT)/sweep.txt
+	$(RECORD) sweep "make bench-sweep PIPELINES=$(PIPELINES)" < $(BENCH_OUT)/sweep.txt
+
+PIPELINES ?= 1000
+
+## bench-size: the arm64 release binaries and zips that `make package` builds.
+bench-size: package
+	mkdir -p $(BENCH_OUT)
+	bash bench/size.sh $(FUNCTIONS) > $(BENCH_OUT)/size.md
+	cat $(BENCH_OUT)/size.md
+	$(RECORD) size "make bench-size" < $(BENCH_OUT)/size.md
 
 FUNCTIONS := config-rule artifact-store pipeline-check
 
@@ -116,10 +145,6 @@ deploy:
 demo: venv
 	$(CARGO) build --quiet $(addprefix -p ,$(FUNCTIONS))
 	$(VENV)/bin/python demo/demo.py
-
-## bench-sweep: the periodic sweep against moto with PIPELINES pipelines (default 1000).
-bench-sweep:
-	bash bench/sweep.sh
 
 clean:
 	$(CARGO) clean

@@ -276,4 +276,12 @@ fn config_rule_runs_through_the_lambda_runtime_api_against_moto() {
         err.contains("InvalidEvent") && err.contains("ruleParameters.scope"),
         "{err}"
     );
+
+    // The account holds a pipeline tagged with an e-mail address and one whose source URL
+    // carries a token: neither value reaches the function's logs, even at debug level.
+    let logs = emulator.logs();
+    assert!(logs.contains("reported"), "logs were captured: {logs}");
+    for secret in ["jane@example.com", "ghp_EXAMPLE"] {
+        assert!(!logs.contains(secret), "{secret} was logged: {logs}");
+    }
 }

@@ -120,4 +120,21 @@ fn the_binary_checks_a_pipeline_through_the_lambda_runtime_api() {
         .invoke(&root().join("events/pipeline-check/datapipeline-create.json"))
         .expect("invoked");
     assert_eq!(skipped["Outcome"], "Skipped");
+    // A gate job event carries the job's artifact credentials. moto has no GetJobDetails or
+    // PutJob*Result, so this invocation fails after its retries; what matters here is the logs.
+    let job = emulator.invoke(&root().join("events/pipeline-check/job.json"));
+    assert!(job.is_err(), "moto cannot answer a job: {job:?}");
+
+    // Neither the token in the pipeline's source URL nor the job's credentials reach the logs,
+    // even at debug level.
+    let logs = emulator.logs();
+    assert!(logs.contains("assessed"), "logs were captured: {logs}");
+    for secret in [
+        "ghp_EXAMPLE",
+        "EXAMPLESECRETDONOTLOGTHIS",
+        "EXAMPLESESSIONTOKENDONOTLOG",
+        "ASIAEXAMPLEDONOTLOG",
+    ] {
+        assert!(!logs.contains(secret), "{secret} was logged: {logs}");
+    }
 }
