@@ -347,6 +347,35 @@ fn scope_for_a_plain_bucket_comes_from_the_pipelines_and_is_cached() {
 }
 
 #[test]
+fn the_scope_index_reads_recorded_pipelines_from_config_without_their_tags() {
+    // release-web recorded by Config as a base item (no tags), its store renamed to an ordinary
+    // name, so that only the scope index can put the bucket in scope.
+    let mut item: Value = serde_json::from_str(&pipeline_item()).expect("JSON");
+    item.as_object_mut().expect("object").remove("tags");
+    item["configuration"]["pipeline"]["artifactStore"]["location"] = json!("ordinary-store");
+    let mut account = FakeAccount::with_store();
+    account.items.insert(
+        (ResourceKind::Pipeline, "release-web".into()),
+        item.to_string(),
+    );
+    let d = deps(account);
+    let e = run(
+        event(BUCKET_CHANGE, |v| rename_bucket(v, "ordinary-store")),
+        &d,
+    )
+    .expect("handled");
+    assert_ne!(e.evaluations[0].compliance_type, Compliance::NotApplicable);
+    assert_eq!(d.sources.count("codepipeline:ListPipelines"), 1);
+    assert_eq!(d.sources.count("codepipeline:GetPipeline"), 0);
+    assert_eq!(
+        d.sources.count("codepipeline:ListTagsForResource"),
+        0,
+        "the scope needs the stores, not the tags: {:?}",
+        d.sources.calls()
+    );
+}
+
+#[test]
 fn a_key_change_needs_no_calls_when_tagged_and_the_scope_index_otherwise() {
     let d = deps(FakeAccount::with_store());
     let result = run(event(KEY_CHANGE, |_| {}), &d).expect("handled");

@@ -153,26 +153,16 @@ pub async fn sweep<S: Sources>(
     let names = sources.list_pipelines().await?;
     let tagged = sources.tagged_stores().await?;
     let mut inventory = Inventory::new();
-    let from_config =
-        pipelines_from_config(sources, &names, concurrency, &mut inventory, &mut stats).await;
-    let unrecorded = names
-        .into_iter()
-        .filter(|name| !from_config.contains(name.as_str()));
-    let pipelines: Vec<(String, Fact<Box<crate::facts::PipelineFacts>>)> = stream::iter(unrecorded)
-        .map(|name| async move {
-            let facts = sources.read_pipeline(&name, account_id).await;
-            (name, facts.boxed())
-        })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
-    stats.pipelines = pipelines.len() + from_config.len();
-    for (name, facts) in pipelines {
-        inventory.insert(
-            subject(ResourceKind::Pipeline, &name, account_id),
-            ResourceFacts::Pipeline(facts),
-        );
-    }
+    read_pipelines(
+        sources,
+        names,
+        Tags::Needed,
+        account_id,
+        concurrency,
+        &mut inventory,
+        &mut stats,
+    )
+    .await;
 
     let mut buckets: Vec<String> = tagged.buckets;
     let mut keys: Vec<KeyRef> = tagged.keys.iter().map(|k| KeyRef::parse(k)).collect();
@@ -197,13 +187,54 @@ pub async fn sweep<S: Sources>(
     Ok((inventory, stats))
 }
 
+/// Whether pipelines read from AWS Config need their tags (assessment) or not (scope index).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tags {
+    Needed,
+    NotNeeded,
+}
+
+/// Every pipeline in `names` into the inventory: from AWS Config where it records them, else
+/// with `GetPipeline` and `ListTagsForResource`.
+async fn read_pipelines<S: Sources>(
+    sources: &S,
+    names: Vec<String>,
+    tags: Tags,
+    account_id: Option<&str>,
+    concurrency: usize,
+    inventory: &mut Inventory,
+    stats: &mut GatherStats,
+) {
+    let from_config =
+        pipelines_from_config(sources, &names, tags, concurrency, inventory, stats).await;
+    let unrecorded = names
+        .into_iter()
+        .filter(|name| !from_config.contains(name.as_str()));
+    let pipelines: Vec<(String, Fact<Box<crate::facts::PipelineFacts>>)> = stream::iter(unrecorded)
+        .map(|name| async move {
+            let facts = sources.read_pipeline(&name, account_id).await;
+            (name, facts.boxed())
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    stats.pipelines = pipelines.len() + from_config.len();
+    for (name, facts) in pipelines {
+        inventory.insert(
+            subject(ResourceKind::Pipeline, &name, account_id),
+            ResourceFacts::Pipeline(facts),
+        );
+    }
+}
+
 /// Pipelines AWS Config records, read from it: definitions by `BatchGetResourceConfig` (one call
 /// per 100 pipelines instead of a `GetPipeline` each) and tags by `ListTagsForResource`
-/// (Config's batch answer carries none). Returns the names read; any other pipeline, or one
-/// whose tags cannot be read, is left to `GetPipeline`.
+/// (Config's batch answer carries none) when `tags` says so. Returns the names read; any other
+/// pipeline, or one whose tags cannot be read, is left to `GetPipeline`.
 async fn pipelines_from_config<S: Sources>(
     sources: &S,
     names: &[String],
+    tags: Tags,
     concurrency: usize,
     inventory: &mut Inventory,
     stats: &mut GatherStats,
@@ -228,7 +259,7 @@ async fn pipelines_from_config<S: Sources>(
     };
     let complete: Vec<Option<ConfigurationItem>> = stream::iter(items)
         .map(|mut item| async move {
-            if !item.has_tags() {
+            if tags == Tags::Needed && !item.has_tags() {
                 match sources.pipeline_tags(item.arn()?).await {
                     Fact::Known(tags) => item.set_tags(&tags),
                     Fact::Unknown(_) => return None,
@@ -422,6 +453,7 @@ pub async fn scope_index<S: Sources>(
     Ok(index)
 }
 
+/// Every pipeline and its stores' bucket items: what the scope index needs (no tags, no keys).
 async fn sweep_pipelines_only<S: Sources>(
     sources: &S,
     account_id: Option<&str>,
@@ -429,25 +461,30 @@ async fn sweep_pipelines_only<S: Sources>(
 ) -> Result<(Inventory, GatherStats), SourceError> {
     let mut stats = GatherStats::default();
     let names = sources.list_pipelines().await?;
-    let pipelines: Vec<_> = stream::iter(names)
-        .map(|name| async move { (sources.read_pipeline(&name, account_id).await.boxed(), name) })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
     let mut inventory = Inventory::new();
-    let mut buckets = Vec::new();
-    for (facts, name) in pipelines {
-        if let Fact::Known(p) = &facts {
-            buckets.extend(p.stores.iter().map(|s| ItemKey {
-                kind: ResourceKind::Bucket,
-                id: s.location.to_string(),
-            }));
-        }
-        inventory.insert(
-            subject(ResourceKind::Pipeline, &name, account_id),
-            ResourceFacts::Pipeline(facts),
-        );
-    }
+    read_pipelines(
+        sources,
+        names,
+        Tags::NotNeeded,
+        account_id,
+        concurrency,
+        &mut inventory,
+        &mut stats,
+    )
+    .await;
+    let buckets: Vec<ItemKey> = inventory
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.facts {
+            ResourceFacts::Pipeline(Fact::Known(p)) => Some(&p.stores),
+            _ => None,
+        })
+        .flatten()
+        .map(|s| ItemKey {
+            kind: ResourceKind::Bucket,
+            id: s.location.to_string(),
+        })
+        .collect();
     read_from_config(sources, &mut inventory, &buckets, &mut stats).await;
     Ok((inventory, stats))
 }
