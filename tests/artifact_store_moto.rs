@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 
 const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/release/1f2e3d4c";
 
-fn event(kind: &str, url: &str, props: Value, physical: Option<&str>) -> Value {
+/// A CloudFormation custom resource request (shared with the fault matrix).
+pub(crate) fn event(kind: &str, url: &str, props: Value, physical: Option<&str>) -> Value {
     let mut e = json!({"RequestType": kind, "ResponseURL": url, "StackId": STACK, "RequestId": format!("req-{kind}"),
         "LogicalResourceId": "ArtifactStore", "ResourceType": "Custom::EncryptedArtifactStore",
         "ResourceProperties": props});

@@ -9,14 +9,14 @@ use std::time::Duration;
 use artifact_guard::aws::AwsAccount;
 use artifact_guard::live::{BucketAdmin, BucketState};
 use artifact_guard_tests::proxy::{Fault, FaultProxy};
-use artifact_guard_tests::{block_on, root, run, sdk_config_at, venv_bin, Moto, Recorder};
+use artifact_guard_tests::{
+    block_on, fault_test_limits, root, run, sdk_config_at, venv_bin, Moto, Recorder,
+};
 use artifact_store::handler::{handle, Deps};
 use artifact_store::http::HyperSender;
 use serde_json::{json, Value};
 
-use crate::faults_config_rule::test_limits;
-
-const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/faults/0a1b2c3d";
+use crate::artifact_store_moto::event as cfn_event;
 
 struct Rig {
     moto: Moto,
@@ -33,7 +33,7 @@ impl Rig {
         let moto = Moto::start();
         let proxy = FaultProxy::start(moto.endpoint.trim_start_matches("http://"));
         let deps = Deps {
-            store: AwsAccount::new(&sdk_config_at(&proxy.endpoint(), test_limits())),
+            store: AwsAccount::new(&sdk_config_at(&proxy.endpoint(), fault_test_limits())),
             sender: HyperSender::new().expect("https client"),
         };
         let sdk = moto.sdk_config();
@@ -55,13 +55,8 @@ impl Rig {
         recorder: &Recorder,
     ) -> Value {
         let before = recorder.responses().len();
-        let mut event = json!({"RequestType": kind, "ResponseURL": recorder.url(), "StackId": STACK,
-            "RequestId": format!("req-{kind}-{}", before), "LogicalResourceId": "Store",
-            "ResourceType": "Custom::EncryptedArtifactStore", "ResourceProperties": props});
-        if let Some(id) = physical {
-            event["PhysicalResourceId"] = json!(id);
-            event["OldResourceProperties"] = json!({});
-        }
+        let mut event = cfn_event(kind, &recorder.url(), props, physical);
+        event["RequestId"] = json!(format!("req-{kind}-{before}"));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         let answered = block_on(async { handle(event, deadline, &self.deps).await });
         let responses = recorder.responses();
@@ -363,9 +358,12 @@ fn the_response_endpoint_failing_is_retried_within_the_deadline() {
         &recorder.host(),
         front.endpoint().trim_start_matches("http://"),
     );
-    let event = json!({"RequestType": "Create", "ResponseURL": url, "StackId": STACK, "RequestId": "req-endpoint",
-        "LogicalResourceId": "Store", "ResourceType": "Custom::EncryptedArtifactStore",
-        "ResourceProperties": {"BucketName": "endpoint-store", "UseAwsManagedKey": "true"}});
+    let event = cfn_event(
+        "Create",
+        &url,
+        json!({"BucketName": "endpoint-store", "UseAwsManagedKey": "true"}),
+        None,
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let answered = block_on(async { handle(event, deadline, &rig.deps).await }).expect("delivered");
     assert_eq!(answered.attempts, 4, "two resets, one 503, then delivered");
@@ -382,9 +380,12 @@ fn the_response_endpoint_failing_is_retried_within_the_deadline() {
         "http://127.0.0.1:{}/cfn-response?X-Amz-Signature=s3cr3t",
         artifact_guard_tests::free_port()
     );
-    let event = json!({"RequestType": "Delete", "ResponseURL": closed, "StackId": STACK, "RequestId": "req-closed",
-        "LogicalResourceId": "Store", "ResourceType": "Custom::EncryptedArtifactStore", "PhysicalResourceId": "never-made",
-        "ResourceProperties": {"BucketName": "never-made"}});
+    let event = cfn_event(
+        "Delete",
+        &closed,
+        json!({"BucketName": "never-made"}),
+        Some("never-made"),
+    );
     let started = std::time::Instant::now();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
     let error =

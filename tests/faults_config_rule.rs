@@ -5,23 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use artifact_guard::aws::{AwsAccount, CallLimits, ConfigSink};
+use artifact_guard::aws::{AwsAccount, ConfigSink};
 use artifact_guard::live::ScopeCache;
 use artifact_guard_tests::proxy::{Fault, FaultProxy};
-use artifact_guard_tests::{block_on, root, sdk_config_at, Moto};
+use artifact_guard_tests::{block_on, fault_test_limits, root, sdk_config_at, Moto};
 use aws_lambda_events::event::config::ConfigEvent;
 use config_rule::error::RuleError;
 use config_rule::handler::{handle, Deps, RuleResult};
 use serde_json::Value;
-
-/// Short attempt timeouts, so that latency cases finish quickly; retries as in production.
-pub fn test_limits() -> CallLimits {
-    CallLimits {
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(15),
-        max_attempts: 4,
-    }
-}
 
 struct Rig {
     _moto: Moto,
@@ -35,7 +26,7 @@ impl Rig {
         let moto = Moto::start();
         let keys = moto.create_account();
         let proxy = FaultProxy::start(moto.endpoint.trim_start_matches("http://"));
-        let account = AwsAccount::new(&sdk_config_at(&proxy.endpoint(), test_limits()));
+        let account = AwsAccount::new(&sdk_config_at(&proxy.endpoint(), fault_test_limits()));
         let deps = Deps {
             sink: ConfigSink::new(account.config_client().clone()),
             sources: account,

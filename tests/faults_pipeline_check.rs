@@ -11,13 +11,11 @@ use std::time::Duration;
 use artifact_guard::aws::{AwsAccount, PipelineControl, SnsNotifier};
 use artifact_guard::RuleParameters;
 use artifact_guard_tests::proxy::{Fault, FaultProxy, Reply, Seen};
-use artifact_guard_tests::{block_on, root, sdk_config_at, Moto};
+use artifact_guard_tests::{block_on, fault_test_limits, root, sdk_config_at, Moto};
 use pipeline_check::check::{Deps, REASON_PREFIX};
 use pipeline_check::handler::{handle, HandlerError, Output};
 use pipeline_check::settings::{Mode, Settings};
 use serde_json::{json, Value};
-
-use crate::faults_config_rule::test_limits;
 
 /// Inbound transition per (pipeline, stage): `None` enabled, `Some(reason)` disabled.
 type Transitions = Arc<Mutex<BTreeMap<(String, String), Option<String>>>>;
@@ -120,7 +118,7 @@ impl Rig {
             });
         }
 
-        let sdk = sdk_config_at(&proxy.endpoint(), test_limits());
+        let sdk = sdk_config_at(&proxy.endpoint(), fault_test_limits());
         let deps = Deps {
             sources: AwsAccount::new(&sdk),
             control: PipelineControl::new(&sdk),

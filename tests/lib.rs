@@ -178,6 +178,16 @@ impl Moto {
     }
 }
 
+/// Limits for the fault matrices: short attempt timeouts, so that latency cases finish quickly;
+/// retries as in production (standard mode, 4 attempts).
+pub fn fault_test_limits() -> artifact_guard::aws::CallLimits {
+    artifact_guard::aws::CallLimits {
+        attempt_timeout: Duration::from_secs(2),
+        operation_timeout: Duration::from_secs(15),
+        max_attempts: 4,
+    }
+}
+
 /// SDK configuration for an endpoint (moto, or the fault proxy in front of it) with `limits`.
 pub fn sdk_config_at(
     endpoint: &str,

@@ -235,7 +235,7 @@ impl FaultProxy {
             .unwrap_or_default()
     }
 
-    /// Labels of the requests so far whose label contains `operation`.
+    /// How many requests so far had a label containing `operation`.
     pub fn count(&self, operation: &str) -> usize {
         self.seen()
             .iter()

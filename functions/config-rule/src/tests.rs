@@ -350,8 +350,7 @@ fn scope_for_a_plain_bucket_comes_from_the_pipelines_and_is_cached() {
 fn the_scope_index_reads_recorded_pipelines_from_config_without_their_tags() {
     // release-web recorded by Config as a base item (no tags), its store renamed to an ordinary
     // name, so that only the scope index can put the bucket in scope.
-    let mut item: Value = serde_json::from_str(&pipeline_item()).expect("JSON");
-    item.as_object_mut().expect("object").remove("tags");
+    let mut item = base_pipeline_item();
     item["configuration"]["pipeline"]["artifactStore"]["location"] = json!("ordinary-store");
     let mut account = FakeAccount::with_store();
     account.items.insert(
@@ -512,6 +511,13 @@ fn pipeline_item() -> String {
     invoking["configurationItem"].to_string()
 }
 
+/// That item as `BatchGetResourceConfig` returns it: a base item, without tags.
+fn base_pipeline_item() -> Value {
+    let mut item: Value = serde_json::from_str(&pipeline_item()).expect("JSON");
+    item.as_object_mut().expect("object").remove("tags");
+    item
+}
+
 #[test]
 fn the_sweep_reads_pipelines_config_records_without_get_pipeline() {
     let mut account = FakeAccount::with_store();
@@ -543,9 +549,7 @@ fn the_sweep_reads_pipelines_config_records_without_get_pipeline() {
 
 #[test]
 fn a_pipeline_from_config_without_tags_gets_them_from_list_tags_for_resource() {
-    // BatchGetResourceConfig's base items carry no tags.
-    let mut item: Value = serde_json::from_str(&pipeline_item()).expect("JSON");
-    item.as_object_mut().expect("object").remove("tags");
+    let item = base_pipeline_item();
     let mut account = FakeAccount::with_store();
     account.items.insert(
         (ResourceKind::Pipeline, "release-web".into()),
