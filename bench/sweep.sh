@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The periodic sweep against moto: PIPELINES pipelines (default 1000) on one protected bucket and
+# The periodic sweep against moto: PIPELINES pipelines (default 500) on one protected bucket and
 # key per ten pipelines, swept twice: against moto alone, and with a stand-in for AWS Config
 # recording the pipelines (bench/config_standin.py). Delivers a ScheduledNotification to the built config-rule binary through
 # cargo-lambda's Lambda Runtime API emulator and reports wall time and the function's own count of
 # AWS calls. Everything it starts is stopped by process id.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count="${PIPELINES:-1000}"
+count="${PIPELINES:-500}"
 make --quiet venv
 cargo build --release --quiet -p config-rule
 free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
