@@ -401,3 +401,89 @@ fn the_response_endpoint_failing_is_retried_within_the_deadline() {
         "the presigned query is never repeated: {text}"
     );
 }
+
+/// CreateKey is not idempotent: when KMS made the key but its answer was lost, the retry makes
+/// a second one. The key of the lost answer must not be left enabled and unowned.
+#[test]
+fn a_lost_create_key_answer_leaves_no_unowned_key() {
+    let rig = Rig::new();
+    let recorder = Recorder::start(0);
+    let key_count = |rig: &Rig| rig.keys().len();
+    let create_key_calls = |rig: &Rig| {
+        rig.proxy
+            .seen()
+            .iter()
+            .filter(|s| s.label.starts_with("kms:CreateKey"))
+            .count()
+    };
+
+    // Truncated: KMS made the key, the answer was cut. Reset: the request never reached KMS.
+    for (i, (fault, made_by_lost_attempt)) in [(Fault::Truncate, 1), (Fault::Reset, 0)]
+        .into_iter()
+        .enumerate()
+    {
+        rig.proxy.reset();
+        let enabled_before = rig.enabled_keys();
+        let keys_before = key_count(&rig);
+        rig.proxy.inject("kms:CreateKey", fault, Some(1));
+        let ok = rig.request(
+            "Create",
+            json!({"BucketName": format!("lost-answer-{i}")}),
+            None,
+            &recorder,
+        );
+        assert_eq!(ok["Status"], "SUCCESS", "{ok:#}");
+        assert_eq!(create_key_calls(&rig), 2, "one lost answer, one retry");
+        let key = ok["Data"]["KmsKeyId"].as_str().expect("key id").to_owned();
+        let mut expected = enabled_before;
+        expected.insert(key);
+        assert_eq!(
+            rig.enabled_keys(),
+            expected,
+            "only the store's key is enabled"
+        );
+        assert_eq!(key_count(&rig), keys_before + 1 + made_by_lost_attempt);
+        let pending = rig
+            .keys()
+            .into_iter()
+            .filter(|(_, state)| state == "PendingDeletion")
+            .count();
+        assert!(
+            pending >= made_by_lost_attempt,
+            "lost key scheduled for deletion"
+        );
+    }
+
+    // Every answer lost: FAILED after the last attempt, and every key the attempts made is
+    // scheduled for deletion.
+    rig.proxy.reset();
+    let enabled_before = rig.enabled_keys();
+    let keys_before = key_count(&rig);
+    rig.proxy.inject("kms:CreateKey", Fault::Truncate, None);
+    let failed = rig.request(
+        "Create",
+        json!({"BucketName": "lost-answers"}),
+        None,
+        &recorder,
+    );
+    assert_eq!(failed["Status"], "FAILED", "{failed:#}");
+    assert!(
+        failed["Reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("kms:CreateKey")),
+        "{failed:#}"
+    );
+    let attempts = create_key_calls(&rig);
+    assert!(attempts >= 2, "retried: {attempts}");
+    assert_eq!(
+        key_count(&rig),
+        keys_before + attempts,
+        "each attempt made a key"
+    );
+    assert_eq!(
+        rig.enabled_keys(),
+        enabled_before,
+        "none of them left enabled"
+    );
+    assert_eq!(rig.bucket_state("lost-answers"), BucketState::Absent);
+}

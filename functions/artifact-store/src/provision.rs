@@ -110,7 +110,7 @@ async fn provision<S: Store>(
     };
 
     journal.at("checking the KMS key");
-    let key = resolve_key(store, spec, name, partition, &account, &region, journal).await?;
+    let key = resolve_key(store, spec, name, request, journal).await?;
 
     if !exists {
         journal.at("creating the bucket");
@@ -199,11 +199,12 @@ async fn resolve_key<S: Store>(
     store: &S,
     spec: &StoreSpec,
     bucket: &str,
-    partition: &str,
-    account: &str,
-    region: &str,
+    request: &Request,
     journal: &Journal,
 ) -> Result<Option<ChosenKey>, String> {
+    let (account, region) = request.account_and_region();
+    let (account, region) = (account.as_str(), region.as_str());
+    let partition = artifact_guard::aws::partition_for_region(region);
     match &spec.key {
         KeyChoice::AwsManaged => Ok(None),
         KeyChoice::Existing(given) => {
@@ -266,8 +267,11 @@ async fn resolve_key<S: Store>(
                     journal.at("creating the KMS key");
                     let handle = store
                         .create_key(&NewKey {
+                            // The request id makes it unique: a key made by a CreateKey
+                            // attempt whose answer was lost is found by its description.
                             description: format!(
-                                "artifact-guard: CodePipeline artifacts in s3://{bucket}"
+                                "artifact-guard: CodePipeline artifacts in s3://{bucket} (CloudFormation request {})",
+                                request.envelope.request_id
                             ),
                             policy: key_policy,
                             alias,

@@ -36,6 +36,7 @@ struct Key {
     spec: &'static str,
     state: &'static str,
     policy: String,
+    description: String,
     pending_days: Option<i32>,
 }
 
@@ -79,6 +80,7 @@ impl FakeStore {
                 spec,
                 state,
                 policy: String::new(),
+                description: String::new(),
                 pending_days: None,
             },
         );
@@ -185,6 +187,7 @@ impl KeyAdmin for FakeStore {
                 spec: "SYMMETRIC_DEFAULT",
                 state: "Enabled",
                 policy: key.policy.clone(),
+                description: key.description.clone(),
                 pending_days: None,
             },
         );
@@ -409,6 +412,14 @@ fn create_with_defaults_makes_a_rotated_key_and_a_protected_bucket() {
     assert_eq!(policy["Statement"].as_array().expect("list").len(), 3);
     let key_policy = run.deps.store.keys.borrow()["created-0"].policy.clone();
     assert!(key_policy.contains("role/pipeline"));
+    // Unique to this request: a key of a lost CreateKey answer is found by it.
+    let description = run.deps.store.keys.borrow()["created-0"]
+        .description
+        .clone();
+    assert!(
+        description.contains(&name) && description.ends_with("(CloudFormation request req-Create)"),
+        "{description}"
+    );
     assert!(run
         .deps
         .store

@@ -1,6 +1,6 @@
 //! S3 and KMS writes for the artifact-store custom resource.
 
-use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag as KmsTag};
+use aws_sdk_kms::types::Tag as KmsTag;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
     ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
@@ -278,25 +278,7 @@ impl KeyAdmin for AwsAccount {
             .map(|(k, v)| KmsTag::builder().tag_key(k).tag_value(v).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid("kms:CreateKey", e.to_string()))?;
-        self.calls.add();
-        let out = self
-            .kms
-            .create_key()
-            .description(&key.description)
-            .policy(&key.policy)
-            .key_spec(KeySpec::SymmetricDefault)
-            .key_usage(KeyUsageType::EncryptDecrypt)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| source_error("kms:CreateKey", &e))?;
-        let metadata = out
-            .key_metadata()
-            .ok_or_else(|| invalid("kms:CreateKey", "no KeyMetadata in the answer"))?;
-        let handle = KeyHandle {
-            id: metadata.key_id().to_owned(),
-            arn: metadata.arn().unwrap_or_default().to_owned(),
-        };
+        let handle = self.create_key_retrying(key, tags).await?;
         // The caller only learns of a key it gets back: a key whose rotation or alias failed
         // is scheduled for deletion here, or it would be left enabled and unowned.
         match self.finish_key(&handle, key).await {

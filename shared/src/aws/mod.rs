@@ -10,6 +10,7 @@ mod admin;
 mod codepipeline;
 mod config;
 mod gate;
+mod key_create;
 mod kms;
 mod s3;
 mod tagging;

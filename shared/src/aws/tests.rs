@@ -34,7 +34,7 @@ use crate::live::{
 
 const NONE: [&Rule; 0] = [];
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(super) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,7 +66,7 @@ fn s3_only(rules: &[&Rule]) -> AwsAccount {
     )
 }
 
-fn kms_only(rules: &[&Rule]) -> AwsAccount {
+pub(super) fn kms_only(rules: &[&Rule]) -> AwsAccount {
     account_with(
         mock_client!(aws_sdk_s3, NONE),
         mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules),
@@ -81,7 +81,7 @@ fn s3_error(code: &str) -> Option<String> {
 }
 
 /// An AWS JSON-protocol error answer.
-fn json_error(code: &str) -> Option<String> {
+pub(super) fn json_error(code: &str) -> Option<String> {
     Some(format!(
         "{{\"__type\":\"{code}\",\"message\":\"{code} for the test\"}}"
     ))

@@ -29,7 +29,8 @@ pub struct BucketSettings {
 /// A key to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewKey {
-    /// `Description`.
+    /// `Description`. Unique to this creation (say, it names the request): when a `CreateKey`
+    /// answer is lost, the key that attempt made is found by it and scheduled for deletion.
     pub description: String,
     /// The key policy document.
     pub policy: String,
@@ -80,7 +81,8 @@ pub trait BucketAdmin {
 /// Creates and retires KMS keys.
 pub trait KeyAdmin {
     /// `CreateKey` (SYMMETRIC_DEFAULT), `EnableKeyRotation`, `CreateAlias`. When a step after
-    /// `CreateKey` fails, the new key is scheduled for deletion before the error returns.
+    /// `CreateKey` fails, the new key is scheduled for deletion before the error returns; so is
+    /// any key made by a `CreateKey` attempt whose answer was lost.
     async fn create_key(&self, key: &NewKey) -> Result<KeyHandle, SourceError>;
     /// The key an alias points at, if the alias exists.
     async fn key_by_alias(&self, alias: &str) -> Result<Option<KeyHandle>, SourceError>;
