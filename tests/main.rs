@@ -11,4 +11,5 @@ mod faults_config_rule;
 mod faults_pipeline_check;
 mod iam_policy;
 mod live_moto;
+mod log_secrets;
 mod pipeline_check_moto;

@@ -1,0 +1,201 @@
+//! Nothing secret reaches a function's logs or answers. Every fixture in `events/<function>/` is
+//! delivered to the built binary through cargo-lambda's Lambda Runtime API emulator, against
+//! moto, at `RUST_LOG=debug`, after planting secrets wherever such an event can carry them: a
+//! tag value and an e-mail address in every tag set, credentials in a URL in every pipeline
+//! action's configuration, a signature in the presigned response URL. (The job fixture carries
+//! CodePipeline's artifact credentials already; moto's account holds a pipeline with a token in
+//! its source URL and an e-mail tag, which the periodic sweep reads.) The captured logs, the
+//! results and every CloudFormation response must contain none of them.
+
+use std::path::{Path, PathBuf};
+
+use artifact_guard_tests::{root, LambdaEmulator, Moto, Recorder};
+use serde_json::{json, Map, Value};
+
+const TAG_SECRET: &str = "tag-value-PLANTED-9f3c";
+const EMAIL: &str = "jane.planted@example.com";
+const URL_TOKEN: &str = "PLANTEDURLTOKEN7a1e";
+const SIGNATURE: &str = "5ec2e7519a7ab1e0000000000000000000000000000000000000000000000000";
+
+/// Everything that must never be written out.
+const SECRETS: [&str; 10] = [
+    TAG_SECRET,
+    EMAIL,
+    URL_TOKEN,
+    SIGNATURE,
+    // events/pipeline-check/job.json: the job's artifact credentials.
+    "EXAMPLESECRETDONOTLOGTHIS",
+    "EXAMPLESESSIONTOKENDONOTLOG",
+    "ASIAEXAMPLEDONOTLOG",
+    // tests/moto/create_account.py: a token in a source URL and an e-mail tag.
+    "ghp_EXAMPLE",
+    "jane@example.com",
+    "X-Amz-Signature",
+];
+
+/// Events that carry no resource: the function reads it from AWS (here, moto's account).
+const READ_FROM_AWS: [&str; 2] = ["config-rule/periodic.json", "config-rule/oversized.json"];
+
+/// Plants the secrets into every place of `value` that can carry them; returns how many.
+fn plant(value: &mut Value) -> usize {
+    let mut planted = 0;
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("actionTypeId") {
+                if let Some(Value::Object(configuration)) = map.get_mut("configuration") {
+                    configuration.insert(
+                        "RepositoryUrl".into(),
+                        json!(format!("https://ci:{URL_TOKEN}@git.example.com/web.git")),
+                    );
+                    planted += 1;
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                planted += match (key.as_str(), &mut *child) {
+                    // AWS Config items: tags as a map.
+                    ("tags", Value::Object(tags)) => plant_tag_map(tags),
+                    // CreatePipeline requests and custom resource properties: lists of pairs.
+                    ("tags", Value::Array(tags)) => {
+                        tags.push(json!({"key": "contact", "value": EMAIL}));
+                        tags.push(json!({"key": "deploy", "value": TAG_SECRET}));
+                        2
+                    }
+                    ("Tags", Value::Array(tags)) => {
+                        tags.push(json!({"Key": "contact", "Value": EMAIL}));
+                        tags.push(json!({"Key": "deploy", "Value": TAG_SECRET}));
+                        2
+                    }
+                    // A Config rule event's item travels as JSON text.
+                    ("invokingEvent", Value::String(text)) => {
+                        let mut inner: Value = serde_json::from_str(text).expect("invokingEvent");
+                        let n = plant(&mut inner);
+                        *text = inner.to_string();
+                        n
+                    }
+                    _ => plant(child),
+                };
+            }
+        }
+        Value::Array(items) => planted += items.iter_mut().map(plant).sum::<usize>(),
+        _ => {}
+    }
+    planted
+}
+
+fn plant_tag_map(tags: &mut Map<String, Value>) -> usize {
+    tags.insert("contact".into(), json!(EMAIL));
+    tags.insert("deploy".into(), json!(TAG_SECRET));
+    2
+}
+
+fn fixtures(function: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("events").join(function))
+        .expect("events folder")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures for {function}");
+    files
+}
+
+fn write_event(function: &str, source: &Path, event: &Value) -> PathBuf {
+    let name = source.file_name().expect("file name").to_string_lossy();
+    let file = root().join(format!(
+        "target/test-events/secrets-{}-{function}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("dir");
+    std::fs::write(&file, event.to_string()).expect("event file");
+    file
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for secret in SECRETS {
+        assert!(
+            !text.contains(secret),
+            "{secret} appears in {what}:\n{text}"
+        );
+    }
+}
+
+/// Delivers every fixture of `function`, planted; returns what the function answered and
+/// logged, after checking that the plants took and that every event reached the function.
+fn run_fixtures(function: &str, moto: &Moto, adapt: impl Fn(&mut Value)) -> (Vec<String>, String) {
+    let emulator = LambdaEmulator::start(function, &moto.env());
+    let mut answers = Vec::new();
+    for source in fixtures(function) {
+        let mut event: Value =
+            serde_json::from_str(&std::fs::read_to_string(&source).expect("fixture"))
+                .expect("fixture JSON");
+        let planted = plant(&mut event);
+        adapt(&mut event);
+        let text = event.to_string();
+        let carries = SECRETS.iter().filter(|s| text.contains(*s)).count();
+        let name = source.display();
+        let reads_from_aws = READ_FROM_AWS.iter().any(|f| source.ends_with(f));
+        assert!(
+            planted > 0 || carries > 0 || reads_from_aws,
+            "{name}: no secret could be planted or found"
+        );
+        // Errors are answers too: the function's error message must be as clean as a result.
+        let answer = match emulator.invoke(&write_event(function, &source, &event)) {
+            Ok(result) => result.to_string(),
+            Err(error) => error,
+        };
+        answers.push(format!("{name}: {answer}"));
+    }
+    let logs = emulator.logs();
+    let invocations = request_ids(&logs).len();
+    assert_eq!(
+        invocations,
+        answers.len(),
+        "{function}: every event reached the function and was logged:\n{logs}"
+    );
+    (answers, logs)
+}
+
+/// The distinct Lambda request ids in the runtime's `Lambda runtime invoke{requestId=..}` spans.
+fn request_ids(logs: &str) -> std::collections::BTreeSet<&str> {
+    logs.split("requestId")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').nth(1))
+        .collect()
+}
+
+#[test]
+fn no_fixture_run_writes_a_secret_to_logs_or_answers() {
+    let moto = Moto::start();
+    moto.create_account();
+
+    let (answers, logs) = run_fixtures("config-rule", &moto, |_| {});
+    assert_clean("config-rule's logs", &logs);
+    assert_clean("config-rule's results", &answers.join("\n"));
+
+    let (answers, logs) = run_fixtures("pipeline-check", &moto, |_| {});
+    assert_clean("pipeline-check's logs", &logs);
+    assert_clean("pipeline-check's results", &answers.join("\n"));
+
+    // The presigned URL, on a recorder standing in for CloudFormation, with a planted signature.
+    let recorder = Recorder::start(0);
+    let (answers, logs) = run_fixtures("artifact-store", &moto, |event| {
+        let url = event["ResponseURL"].as_str().expect("ResponseURL");
+        let path_and_query = &url[url.find(".com/").expect("presigned host") + 4..];
+        let signed = match path_and_query.find("X-Amz-Signature=") {
+            Some(at) => format!("{}X-Amz-Signature={SIGNATURE}", &path_and_query[..at]),
+            None => format!("{path_and_query}&X-Amz-Signature={SIGNATURE}"),
+        };
+        event["ResponseURL"] = json!(format!("http://{}{signed}", recorder.host()));
+    });
+    assert_clean("artifact-store's logs", &logs);
+    assert_clean("artifact-store's results", &answers.join("\n"));
+    let responses = recorder.responses();
+    assert_eq!(
+        responses.len(),
+        fixtures("artifact-store").len(),
+        "one response per request: {answers:?}"
+    );
+    for response in &responses {
+        assert_clean("a CloudFormation response", &response.to_string());
+    }
+}
