@@ -9,6 +9,7 @@ mod demo_e2e;
 mod faults_artifact_store;
 mod faults_config_rule;
 mod faults_pipeline_check;
+mod hostile_input;
 mod iam_policy;
 mod live_moto;
 mod log_secrets;

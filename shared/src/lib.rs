@@ -12,6 +12,7 @@ pub mod controls;
 pub mod facts;
 pub mod live;
 pub mod policy;
+pub mod quote;
 
 pub use assess::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, Scope, ScopeIndex};
 pub use controls::{ControlId, Finding, Status};

@@ -2,6 +2,7 @@
 //! CloudFormation sends every scalar as a string, so `"true"` and `"30"` are accepted; every
 //! error names the property and says what to write instead.
 
+use artifact_guard::quote::{cut, quoted};
 use serde_json::{Map, Value};
 
 /// Where the store's KMS key comes from.
@@ -73,7 +74,7 @@ impl StoreSpec {
         };
         if let Some(unknown) = props.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(err(
-                unknown,
+                &cut(unknown),
                 format!(
                     "is not a property of Custom::EncryptedArtifactStore; known: {}",
                     KNOWN[1..].join(", ")
@@ -117,7 +118,7 @@ impl StoreSpec {
             if !is_iam_arn(arn) {
                 return Err(err(
                     "KeyUserArns",
-                    format!("{arn:?} is not an IAM role or user ARN"),
+                    format!("{} is not an IAM role or user ARN", quoted(arn)),
                 ));
             }
         }
@@ -126,7 +127,7 @@ impl StoreSpec {
             if !(is_account_id(p) || is_iam_arn(p)) {
                 return Err(err(
                     "CrossAccountPrincipals",
-                    format!("{p:?} is not an account id or IAM ARN"),
+                    format!("{} is not an account id or IAM ARN", quoted(p)),
                 ));
             }
         }
@@ -169,7 +170,7 @@ fn flag(props: &Map<String, Value>, name: &str) -> Result<Option<bool>, SpecErro
             "false" => Ok(Some(false)),
             _ => Err(err(
                 name,
-                format!("{s:?} is not a boolean; use \"true\" or \"false\""),
+                format!("{} is not a boolean; use \"true\" or \"false\"", quoted(s)),
             )),
         },
         Some(_) => Err(err(name, "must be \"true\" or \"false\"")),
@@ -243,7 +244,12 @@ fn tags(props: &Map<String, Value>) -> Result<Vec<(String, String)>, SpecError> 
             .map(|(k, v)| {
                 v.as_str()
                     .map(|v| (k.clone(), v.to_owned()))
-                    .ok_or_else(|| err("Tags", format!("tag {k} must have a string value")))
+                    .ok_or_else(|| {
+                        err(
+                            "Tags",
+                            format!("tag {} must have a string value", quoted(k)),
+                        )
+                    })
             })
             .collect::<Result<_, _>>()?,
         Some(_) => {
@@ -257,7 +263,7 @@ fn tags(props: &Map<String, Value>) -> Result<Vec<(String, String)>, SpecError> 
         if k.starts_with("aws:") || k.starts_with("artifact-guard:") {
             return Err(err(
                 "Tags",
-                format!("tag key {k:?} is reserved (aws:, artifact-guard:)"),
+                format!("tag key {} is reserved (aws:, artifact-guard:)", quoted(k)),
             ));
         }
     }
@@ -282,7 +288,7 @@ fn is_iam_arn(s: &str) -> bool {
 
 /// S3's bucket naming rules, with the rule that failed in the message.
 pub fn validate_bucket_name(name: &str) -> Result<(), SpecError> {
-    let fail = |why: &str| Err(err("BucketName", format!("{name:?} {why}")));
+    let fail = |why: &str| Err(err("BucketName", format!("{} {why}", quoted(name))));
     if !(3..=63).contains(&name.len()) {
         return fail("must be 3 to 63 characters long");
     }
@@ -444,6 +450,30 @@ mod tests {
         for (props, property) in cases {
             let e = StoreSpec::parse(&props).unwrap_err();
             assert_eq!(e.property, property, "{props}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_gigantic_value_is_not_repeated_in_its_error() {
+        let giant = "A".repeat(100_000);
+        for props in [
+            json!({"BucketName": giant}),
+            json!({"KeyUserArns": [giant]}),
+            json!({"Versioning": giant}),
+            json!({"Tags": [{"Key": format!("aws:{giant}"), "Value": "v"}]}),
+            json!({giant.clone(): "x"}),
+        ] {
+            let message = StoreSpec::parse(&props).unwrap_err().to_string();
+            assert!(
+                message.len() < 400,
+                "{} bytes: {}",
+                message.len(),
+                &message[..200]
+            );
+            assert!(
+                message.contains("(100000 characters)") || message.contains("(100004 characters)"),
+                "{message}"
+            );
         }
     }
 

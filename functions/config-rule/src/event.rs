@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use artifact_guard::facts::{ConfigurationItem, ResourceKind};
+use artifact_guard::quote::quoted;
 use artifact_guard::RuleParameters;
 
 use crate::error::RuleError;
@@ -136,8 +137,9 @@ impl TryFrom<ConfigEvent> for RuleRequest {
                 return Err(invalid(
                     "invokingEvent.messageType",
                     format!(
-                        "{other:?} is not handled; expected ConfigurationItemChangeNotification, \
-                         OversizedConfigurationItemChangeNotification or ScheduledNotification"
+                        "{} is not handled; expected ConfigurationItemChangeNotification, \
+                         OversizedConfigurationItemChangeNotification or ScheduledNotification",
+                        quoted(other)
                     ),
                 ))
             }

@@ -2,6 +2,7 @@
 //! "AWS API Call via CloudTrail" record, or a CodePipeline job (the gate action). A job event
 //! carries `artifactCredentials`: only its id is read, and nothing of it is ever logged.
 
+use artifact_guard::quote::quoted;
 use serde_json::Value;
 
 /// A parsed event.
@@ -53,7 +54,8 @@ impl Event {
         let detail_type = text(event, "detail-type").unwrap_or_default();
         if detail_type != "AWS API Call via CloudTrail" {
             return Ok(Self::Skip(format!(
-                "detail-type {detail_type:?} is not a CloudTrail API call"
+                "detail-type {} is not a CloudTrail API call",
+                quoted(&detail_type)
             )));
         }
         let detail = event.get("detail").ok_or(EventError {

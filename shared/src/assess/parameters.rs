@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::{Map, Value};
 
 use crate::controls::ControlId;
+use crate::quote::{cut, quoted};
 
 /// Which resources are assessed; the rest are NOT_APPLICABLE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,7 +74,7 @@ impl RuleParameters {
                         "" | "artifact-stores" => Scope::ArtifactStores,
                         "all" => Scope::All,
                         other => {
-                            return Err(problem(name, &format!("{other:?} is not a scope; use \"artifact-stores\" or \"all\"")))
+                            return Err(problem(name, &format!("{} is not a scope; use \"artifact-stores\" or \"all\"", quoted(other))))
                         }
                     }
                 }
@@ -81,7 +82,7 @@ impl RuleParameters {
                     for id in list(text) {
                         let control = id.parse::<ControlId>().map_err(|_| {
                             let known: Vec<&str> = ControlId::ALL.iter().map(|c| c.as_str()).collect();
-                            problem(name, &format!("{id:?} is not a control id; known ids: {}", known.join(", ")))
+                            problem(name, &format!("{} is not a control id; known ids: {}", quoted(id), known.join(", ")))
                         })?;
                         params.promoted.insert(control);
                     }
@@ -110,7 +111,7 @@ fn list(text: &str) -> impl Iterator<Item = &str> {
 
 fn problem(parameter: &str, problem: &str) -> ParameterError {
     ParameterError {
-        parameter: parameter.to_owned(),
+        parameter: cut(parameter),
         problem: problem.to_owned(),
     }
 }

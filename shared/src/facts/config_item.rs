@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::policy::{Policy, PolicyAnswers};
+use crate::quote::quoted;
 
 use super::{
     kms_word, tags_mark_artifact_store, Action, ArtifactStore, BucketFacts, DefaultEncryption,
@@ -237,7 +238,8 @@ impl ConfigurationItem {
             Fact::Known(m) if &*m == "AWS" => Fact::Known(KeyManager::Aws),
             Fact::Known(m) if &*m == "CUSTOMER" => Fact::Known(KeyManager::Customer),
             Fact::Known(m) => Fact::unknown(format!(
-                "configuration.keyManager {m:?} is not AWS or CUSTOMER"
+                "configuration.keyManager {} is not AWS or CUSTOMER",
+                quoted(&m)
             )),
             Fact::Unknown(r) => Fact::Unknown(r),
         };
@@ -439,7 +441,8 @@ fn versioning(value: Option<Value>) -> Fact<Versioning> {
         Some("Suspended") => Fact::Known(Versioning::Suspended),
         Some("Off") => Fact::Known(Versioning::Off),
         Some(other) => Fact::unknown(format!(
-            "BucketVersioningConfiguration.status {other:?} is not Enabled, Suspended or Off"
+            "BucketVersioningConfiguration.status {} is not Enabled, Suspended or Off",
+            quoted(other)
         )),
         None => Fact::unknown(
             "supplementaryConfiguration.BucketVersioningConfiguration.status is missing",
@@ -489,7 +492,7 @@ fn capture_time(value: Option<&Value>) -> Result<Option<Arc<str>>, ItemError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => DateTime::from_str(s, Format::DateTimeWithOffset)
             .map(|_| Some(s.as_str().into()))
-            .map_err(|e| bad(format!("{s:?} is not an RFC 3339 time ({e})"))),
+            .map_err(|e| bad(format!("{} is not an RFC 3339 time ({e})", quoted(s)))),
         Some(Value::Number(n)) => {
             let secs = n
                 .as_f64()

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::{err, glob::Glob, PolicyError};
+use crate::quote::quoted;
 
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +95,10 @@ fn parse_one(
         Some(other) => {
             return Err(err(
                 path,
-                &format!("unknown set operator prefix {other:?}; use ForAnyValue or ForAllValues"),
+                &format!(
+                    "unknown set operator prefix {}; use ForAnyValue or ForAllValues",
+                    quoted(other)
+                ),
             ))
         }
     };
