@@ -337,6 +337,29 @@ fn faults_during_update_and_delete_never_lose_data() {
     assert!(rig
         .keys()
         .contains(&(key.clone(), "PendingDeletion".to_owned())));
+
+    // ScheduleKeyDeletion denied after the bucket went: FAILED, key still enabled. CloudFormation
+    // sends the delete again: the key is retired then, and a third delete is still SUCCESS.
+    let store = json!({"BucketName": "half-deleted", "RetainOnDelete": "false"});
+    let made = rig.request("Create", store.clone(), None, &recorder);
+    let key = made["Data"]["KmsKeyId"].as_str().expect("key").to_owned();
+    rig.proxy.reset();
+    rig.proxy
+        .inject("kms:ScheduleKeyDeletion", denied("kms:"), None);
+    let failed = rig.request("Delete", store.clone(), Some("half-deleted"), &recorder);
+    assert_eq!(failed["Status"], "FAILED", "{failed:#}");
+    assert_eq!(rig.bucket_state("half-deleted"), BucketState::Absent);
+    assert!(rig.enabled_keys().contains(&key));
+    rig.proxy.reset();
+    for attempt in ["again", "a third time"] {
+        let answer = rig.request("Delete", store.clone(), Some("half-deleted"), &recorder);
+        assert_eq!(answer["Status"], "SUCCESS", "{attempt}: {answer:#}");
+        assert!(
+            rig.keys()
+                .contains(&(key.clone(), "PendingDeletion".to_owned())),
+            "{attempt}"
+        );
+    }
 }
 
 #[test]

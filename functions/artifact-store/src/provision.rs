@@ -389,7 +389,10 @@ async fn delete<S: Store>(
         .await
         .map_err(|e| e.to_string())?
     {
-        BucketState::Absent => return done(format!("bucket {physical_id} does not exist")),
+        BucketState::Absent => {
+            let note = retire_key_of_deleted_bucket(store, physical_id, spec, journal).await?;
+            return done(format!("bucket {physical_id} does not exist{note}"));
+        }
         BucketState::Exists { tags } => is_ours(&tags, request),
         BucketState::Foreign => false,
     };
@@ -433,6 +436,39 @@ async fn delete<S: Store>(
             };
             done(format!("bucket {physical_id} deleted ({emptied} object versions removed){key_note}"))
         }
+    }
+}
+
+/// A delete that failed after its bucket was gone (say, at `ScheduleKeyDeletion`) is sent
+/// again by CloudFormation and finds no bucket: the key this resource created for it is retired
+/// now, when the properties mark the store for deletion, or it would stay enabled for good.
+async fn retire_key_of_deleted_bucket<S: Store>(
+    store: &S,
+    bucket: &str,
+    spec: Option<&StoreSpec>,
+    journal: &Journal,
+) -> Result<String, String> {
+    let Some(spec) = spec.filter(|s| !s.retain_on_delete) else {
+        return Ok(String::new());
+    };
+    journal.at("scheduling the key's deletion");
+    match store
+        .key_by_alias(&key_alias(bucket))
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(key) => {
+            let pending = spec.key_pending_window_days;
+            store
+                .schedule_key_deletion(&key.id, pending)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "; its key {} is pending deletion ({pending} days)",
+                key.id
+            ))
+        }
+        None => Ok(String::new()),
     }
 }
 

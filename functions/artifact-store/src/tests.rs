@@ -219,6 +219,9 @@ impl KeyAdmin for FakeStore {
         self.op("kms:ScheduleKeyDeletion", key_id).await?;
         let mut keys = self.keys.borrow_mut();
         let key = keys.get_mut(key_id).expect("key");
+        if key.state == "PendingDeletion" {
+            return Ok(());
+        }
         key.state = "PendingDeletion";
         key.pending_days = Some(pending_days);
         Ok(())
@@ -783,6 +786,62 @@ fn delete_follows_the_decision_table() {
         (keys["created-0"].state, keys["created-0"].pending_days),
         ("PendingDeletion", Some(30))
     );
+}
+
+#[test]
+fn a_delete_sent_again_after_its_bucket_went_retires_the_key() {
+    // A first delete removed the bucket, then failed to schedule the key (the state is set
+    // directly: the fault matrix drives it through moto). CloudFormation sends it again.
+    let props = json!({"BucketName": "gone", "RetainOnDelete": "false"});
+    let run = Run::new(FakeStore::default());
+    run.go(request("Create", props.clone())).expect("answered");
+    run.deps.store.buckets.borrow_mut().remove("gone");
+    for attempt in ["again", "and once more"] {
+        run.go(with_physical(
+            request("Delete", props.clone()),
+            "gone",
+            None,
+        ))
+        .expect("answered");
+        let r = run.response();
+        assert_eq!(r["Status"], "SUCCESS", "{attempt}: {r}");
+        assert!(
+            r["Reason"]
+                .as_str()
+                .is_some_and(|reason| reason.contains("created-0 is pending deletion")),
+            "{attempt}: {r}"
+        );
+        let keys = run.deps.store.keys.borrow();
+        assert_eq!(
+            (keys["created-0"].state, keys["created-0"].pending_days),
+            ("PendingDeletion", Some(30)),
+            "{attempt}"
+        );
+    }
+
+    // Retained (the default), or properties that no longer parse: the key stays.
+    for props in [
+        json!({"BucketName": "kept"}),
+        json!({"BucketName": "kept", "RetainOnDelete": "nope"}),
+    ] {
+        let run = Run::new(FakeStore::default());
+        run.go(request("Create", json!({"BucketName": "kept"})))
+            .expect("answered");
+        run.deps.store.buckets.borrow_mut().remove("kept");
+        run.go(with_physical(
+            request("Delete", props.clone()),
+            "kept",
+            None,
+        ))
+        .expect("answered");
+        assert_eq!(run.response()["Status"], "SUCCESS");
+        assert_eq!(
+            run.deps.store.keys.borrow()["created-0"].state,
+            "Enabled",
+            "{props}"
+        );
+        assert_eq!(run.deps.store.calls("kms:ScheduleKeyDeletion"), 0);
+    }
 }
 
 #[test]

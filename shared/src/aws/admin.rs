@@ -1,6 +1,6 @@
 //! S3 and KMS writes for the artifact-store custom resource.
 
-use aws_sdk_kms::types::Tag as KmsTag;
+use aws_sdk_kms::types::{KeyState, Tag as KmsTag};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
     ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
@@ -337,14 +337,35 @@ impl KeyAdmin for AwsAccount {
         pending_days: i32,
     ) -> Result<(), SourceError> {
         self.calls.add();
-        self.kms
+        let error = match self
+            .kms
             .schedule_key_deletion()
             .key_id(key_id)
             .pending_window_in_days(pending_days)
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| source_error("kms:ScheduleKeyDeletion", &e))
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        // KMS refuses to schedule a key that is already pending deletion; for a retried delete
+        // that is the outcome it wanted.
+        if error_code(&error) == Some("KMSInvalidStateException") {
+            self.calls.add();
+            let pending = self
+                .kms
+                .describe_key()
+                .key_id(key_id)
+                .send()
+                .await
+                .ok()
+                .and_then(|out| out.key_metadata().and_then(|m| m.key_state().cloned()))
+                == Some(KeyState::PendingDeletion);
+            if pending {
+                return Ok(());
+            }
+        }
+        Err(source_error("kms:ScheduleKeyDeletion", &error))
     }
 }
 

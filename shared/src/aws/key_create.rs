@@ -247,7 +247,3 @@ fn handle_of(metadata: Option<&aws_sdk_kms::types::KeyMetadata>) -> Result<KeyHa
         arn: metadata.arn().unwrap_or_default().to_owned(),
     })
 }
-
-#[cfg(test)]
-#[path = "key_create_tests.rs"]
-mod tests;

@@ -246,4 +246,6 @@ fn classify(code: &str, status: u16) -> ErrorKind {
 }
 
 #[cfg(test)]
+mod key_admin_tests;
+#[cfg(test)]
 mod tests;

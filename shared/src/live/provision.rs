@@ -88,7 +88,8 @@ pub trait KeyAdmin {
     async fn key_by_alias(&self, alias: &str) -> Result<Option<KeyHandle>, SourceError>;
     /// Replaces the key policy.
     async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), SourceError>;
-    /// `ScheduleKeyDeletion` with a waiting period (7–30 days); never immediate.
+    /// `ScheduleKeyDeletion` with a waiting period (7–30 days); never immediate. A key already
+    /// pending deletion is left as it is, without error: a retried delete ends the same way.
     async fn schedule_key_deletion(
         &self,
         key_id: &str,

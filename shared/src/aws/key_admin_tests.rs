@@ -1,6 +1,8 @@
-//! Request-level tests of `CreateKey`'s own retries and of the search for keys made by attempts
-//! whose answers were lost (aws-smithy-mocks). The lost answer itself, over a real connection,
-//! is in the workspace fault matrix (`tests/faults_artifact_store.rs`).
+//! Request-level tests of the KMS key administration the custom resource relies on
+//! (aws-smithy-mocks): `CreateKey`'s own retries, the search for keys made by attempts whose
+//! answers were lost, and `ScheduleKeyDeletion` on a key already pending deletion. The lost
+//! answer itself, over a real connection, is in the workspace fault matrix
+//! (`tests/faults_artifact_store.rs`).
 
 use aws_sdk_kms::operation::create_alias::CreateAliasOutput;
 use aws_sdk_kms::operation::create_key::CreateKeyOutput;
@@ -240,4 +242,39 @@ fn every_answer_lost_fails_and_retires_every_key_the_attempts_made() {
     assert!(error.to_string().contains("kms:CreateKey"), "{error}");
     assert_eq!(create.num_calls(), 3, "the client's max attempts");
     assert_eq!(retire.num_calls(), 2, "no kept key: both retired");
+}
+
+#[test]
+fn scheduling_a_key_already_pending_deletion_is_done_and_any_other_refusal_is_not() {
+    let refused = || {
+        mock!(aws_sdk_kms::Client::schedule_key_deletion)
+            .sequence()
+            .http_status(400, json_error("KMSInvalidStateException"))
+            .build()
+    };
+    let state = |state: KeyState| {
+        mock!(aws_sdk_kms::Client::describe_key).then_output(move || {
+            DescribeKeyOutput::builder()
+                .key_metadata(metadata(
+                    "k",
+                    DESCRIPTION,
+                    state.clone(),
+                    KeyManagerType::Customer,
+                ))
+                .build()
+        })
+    };
+
+    let (schedule, describe) = (refused(), state(KeyState::PendingDeletion));
+    block_on(kms_only(&[&schedule, &describe]).schedule_key_deletion("k", 30))
+        .expect("already pending: done");
+    assert_eq!((schedule.num_calls(), describe.num_calls()), (1, 1));
+
+    let (schedule, describe) = (refused(), state(KeyState::Unavailable));
+    let error = block_on(kms_only(&[&schedule, &describe]).schedule_key_deletion("k", 30))
+        .expect_err("a key in another state: the refusal stands");
+    assert!(
+        error.to_string().contains("KMSInvalidStateException"),
+        "{error}"
+    );
 }
