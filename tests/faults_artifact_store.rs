@@ -510,3 +510,65 @@ fn a_lost_create_key_answer_leaves_no_unowned_key() {
     );
     assert_eq!(rig.bucket_state("lost-answers"), BucketState::Absent);
 }
+
+/// Every step of a delete that empties and removes a store, failed in turn: one answer each
+/// time; while the bucket stands its key stays enabled; and the same Delete sent again without
+/// the fault (as CloudFormation does after DELETE_FAILED) finishes the job.
+#[test]
+fn every_fault_at_every_delete_step_answers_once_and_the_next_delete_finishes() {
+    let rig = Rig::new();
+    let recorder = Recorder::start(0);
+    let props = |bucket: &str| json!({"BucketName": bucket, "RetainOnDelete": "false", "EmptyOnDelete": "true"});
+    let make = |bucket: &str| -> String {
+        let made = rig.request("Create", props(bucket), None, &recorder);
+        assert_eq!(made["Status"], "SUCCESS", "{made:#}");
+        rig.fill(bucket);
+        made["Data"]["KmsKeyId"].as_str().expect("key").to_owned()
+    };
+    let pending = |key: &str| {
+        rig.keys()
+            .contains(&(key.to_owned(), "PendingDeletion".to_owned()))
+    };
+
+    make("clean-delete");
+    rig.proxy.reset();
+    let done = rig.request(
+        "Delete",
+        props("clean-delete"),
+        Some("clean-delete"),
+        &recorder,
+    );
+    assert_eq!(done["Status"], "SUCCESS", "{done:#}");
+    let steps = operations(&rig.proxy);
+    assert!(steps.len() >= 6, "{steps:?}");
+
+    for (i, step) in steps.iter().enumerate() {
+        let bucket = format!("delete-denied-{i}");
+        let key = make(&bucket);
+        rig.proxy.reset();
+        rig.proxy.inject(step, denied(step), None);
+        let failed = rig.request("Delete", props(&bucket), Some(&bucket), &recorder);
+        assert_eq!(failed["Status"], "FAILED", "{step}: {failed:#}");
+        assert_eq!(failed["PhysicalResourceId"], json!(bucket));
+        if matches!(rig.bucket_state(&bucket), BucketState::Exists { .. }) {
+            assert!(
+                !pending(&key),
+                "{step}: key retired while its bucket stands"
+            );
+        }
+        rig.proxy.reset();
+        let finished = rig.request("Delete", props(&bucket), Some(&bucket), &recorder);
+        assert_eq!(finished["Status"], "SUCCESS", "{step}: {finished:#}");
+        assert_eq!(rig.bucket_state(&bucket), BucketState::Absent, "{step}");
+        assert!(pending(&key), "{step}: the key is retired in the end");
+
+        let bucket = format!("delete-throttled-{i}");
+        let key = make(&bucket);
+        rig.proxy.reset();
+        rig.proxy.inject(step, transient(step), Some(2));
+        let ok = rig.request("Delete", props(&bucket), Some(&bucket), &recorder);
+        assert_eq!(ok["Status"], "SUCCESS", "{step}: {ok:#}");
+        assert_eq!(rig.bucket_state(&bucket), BucketState::Absent, "{step}");
+        assert!(pending(&key), "{step}");
+    }
+}

@@ -383,6 +383,14 @@ async fn delete<S: Store>(
     if is_failure_marker(physical_id) {
         return done("nothing to delete: the create failed".into());
     }
+    // Properties that no longer parse must not delete anything: keep the store.
+    let (retain, empty_on_delete, pending) = spec.map_or((true, false, 30), |s| {
+        (
+            s.retain_on_delete,
+            s.empty_on_delete,
+            s.key_pending_window_days,
+        )
+    });
     journal.at("checking the bucket");
     let ours = match store
         .bucket_state(physical_id)
@@ -394,16 +402,16 @@ async fn delete<S: Store>(
             return done(format!("bucket {physical_id} does not exist{note}"));
         }
         BucketState::Exists { tags } => is_ours(&tags, request),
+        // S3's bare 403 does not say whose the bucket is. Far more often it is this store with
+        // a role that lost s3:ListBucket than a name another account took since: answering
+        // SUCCESS would leave the store behind unseen.
+        BucketState::Foreign if !retain => {
+            return Err(format!(
+                "s3:HeadBucket on {physical_id} answered 403 Forbidden: the function's role lacks s3:ListBucket on it, or the name now belongs to another account; fix the role and delete again, or delete the stack again retaining this resource"
+            ))
+        }
         BucketState::Foreign => false,
     };
-    // Properties that no longer parse must not delete anything: keep the store.
-    let (retain, empty_on_delete, pending) = spec.map_or((true, false, 30), |s| {
-        (
-            s.retain_on_delete,
-            s.empty_on_delete,
-            s.key_pending_window_days,
-        )
-    });
     let is_empty = if ours && !retain {
         store
             .is_empty(physical_id)

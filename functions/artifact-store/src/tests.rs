@@ -708,11 +708,7 @@ fn delete_follows_the_decision_table() {
         foreign: vec!["someone-elses".into()],
         ..FakeStore::default()
     });
-    for id in [
-        "artifact-guard-failed-req-1",
-        "someone-elses",
-        "never-existed",
-    ] {
+    for id in ["artifact-guard-failed-req-1", "never-existed"] {
         run.go(with_physical(
             request(
                 "Delete",
@@ -724,6 +720,56 @@ fn delete_follows_the_decision_table() {
         .expect("answered");
         assert_eq!(run.response()["Status"], "SUCCESS", "{id}");
     }
+    // A bare 403 on the name: this store with a role that lost s3:ListBucket, or a name another
+    // account took since. Marked for deletion: FAILED, saying both and the way out; retained:
+    // nothing to do.
+    for (props, status) in [
+        (
+            json!({"RetainOnDelete": "false", "EmptyOnDelete": "true"}),
+            "FAILED",
+        ),
+        (json!({}), "SUCCESS"),
+    ] {
+        run.go(with_physical(
+            request("Delete", props),
+            "someone-elses",
+            None,
+        ))
+        .expect("answered");
+        let r = run.response();
+        assert_eq!(r["Status"], status, "{r}");
+        if status == "FAILED" {
+            let reason = r["Reason"].as_str().expect("reason");
+            assert!(
+                reason.contains("s3:ListBucket") && reason.contains("retaining this resource"),
+                "{reason}"
+            );
+        }
+    }
+    // A bucket of this account whose tags name another stack: not this resource's; untouched.
+    run.deps.store.buckets.borrow_mut().insert(
+        "other-stacks".into(),
+        Bucket {
+            settings: Some(BucketSettings {
+                kms_key_arn: None,
+                versioning: true,
+                tags: vec![("artifact-guard:stack-id".into(), "another".into())],
+            }),
+            policy: None,
+            objects: 2,
+        },
+    );
+    run.go(with_physical(
+        request(
+            "Delete",
+            json!({"RetainOnDelete": "false", "EmptyOnDelete": "true"}),
+        ),
+        "other-stacks",
+        None,
+    ))
+    .expect("answered");
+    assert_eq!(run.response()["Status"], "SUCCESS");
+    assert_eq!(run.deps.store.buckets.borrow()["other-stacks"].objects, 2);
     assert_eq!(
         run.deps.store.calls("s3:DeleteBucket") + run.deps.store.calls("s3:DeleteObjects"),
         0
