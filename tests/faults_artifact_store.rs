@@ -289,6 +289,16 @@ fn faults_during_update_and_delete_never_lose_data() {
             !block_on(rig.direct.is_empty("kept-store")).expect("listable"),
             "{step}: data lost"
         );
+
+        // The same step throttled once: retried, SUCCESS, objects still there.
+        rig.proxy.reset();
+        rig.proxy.inject(step, transient(step), Some(1));
+        let answer = rig.request("Update", changed.clone(), Some("kept-store"), &recorder);
+        assert_eq!(answer["Status"], "SUCCESS", "{step} throttled: {answer:#}");
+        assert!(
+            !block_on(rig.direct.is_empty("kept-store")).expect("listable"),
+            "{step}: data lost"
+        );
     }
 
     // Delete of a non-empty bucket not marked for emptying: refused, whatever fails.
