@@ -10,7 +10,7 @@ use artifact_guard::aws::AwsAccount;
 use artifact_guard::facts::{Fact, KeyRef, ResourceFacts};
 use artifact_guard::live::{BucketAdmin, BucketReader, BucketState, KeyReader};
 use artifact_guard_tests::{block_on, root, run, venv_bin, LambdaEmulator, Moto, Recorder};
-use artifact_store::handler::{handle, Deps};
+use artifact_store::handler::{handle, Answered, Deps, HandlerError};
 use artifact_store::http::HyperSender;
 use serde_json::{json, Value};
 
@@ -52,25 +52,37 @@ impl Bench {
         recorder: &Recorder,
         budget: Duration,
     ) -> Value {
-        let before = recorder.responses().len();
-        let deadline = tokio::time::Instant::now() + budget;
-        let answered = block_on(async {
-            handle(
-                event(kind, &recorder.url(), props, physical),
-                deadline,
-                &self.deps,
-            )
-            .await
-        })
-        .expect("answered");
-        let responses = recorder.responses();
-        assert_eq!(
-            responses.len(),
-            before + 1,
-            "exactly one response per request: {answered:?}"
+        let (answered, response) = one_response(
+            &self.deps,
+            event(kind, &recorder.url(), props, physical),
+            budget,
+            recorder,
         );
-        responses.last().cloned().expect("response")
+        answered.expect("answered");
+        response
     }
+}
+
+/// Runs one request through the handler with `budget` left and checks that CloudFormation got
+/// exactly one response; returns the handler's result and that response (shared with the fault
+/// matrix).
+pub(crate) fn one_response(
+    deps: &Deps<AwsAccount, HyperSender>,
+    event: Value,
+    budget: Duration,
+    recorder: &Recorder,
+) -> (Result<Answered, HandlerError>, Value) {
+    let before = recorder.responses().len();
+    let deadline = tokio::time::Instant::now() + budget;
+    let answered = block_on(async { handle(event, deadline, deps).await });
+    let responses = recorder.responses();
+    assert_eq!(
+        responses.len(),
+        before + 1,
+        "exactly one response per request: {answered:?}"
+    );
+    let response = responses.last().cloned().expect("response");
+    (answered, response)
 }
 
 fn ok(response: &Value) -> &Value {

@@ -16,7 +16,7 @@ use artifact_store::handler::{handle, Deps};
 use artifact_store::http::HyperSender;
 use serde_json::{json, Value};
 
-use crate::artifact_store_moto::event as cfn_event;
+use crate::artifact_store_moto::{event as cfn_event, one_response};
 
 struct Rig {
     moto: Moto,
@@ -54,18 +54,9 @@ impl Rig {
         physical: Option<&str>,
         recorder: &Recorder,
     ) -> Value {
-        let before = recorder.responses().len();
         let mut event = cfn_event(kind, &recorder.url(), props, physical);
-        event["RequestId"] = json!(format!("req-{kind}-{before}"));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        let answered = block_on(async { handle(event, deadline, &self.deps).await });
-        let responses = recorder.responses();
-        assert_eq!(
-            responses.len(),
-            before + 1,
-            "exactly one response: {answered:?}"
-        );
-        responses.last().cloned().expect("response")
+        event["RequestId"] = json!(format!("req-{kind}-{}", recorder.responses().len()));
+        one_response(&self.deps, event, Duration::from_secs(60), recorder).1
     }
 
     fn bucket_state(&self, name: &str) -> BucketState {
