@@ -434,14 +434,7 @@ async fn delete<S: Store>(
             }
             journal.at("deleting the bucket");
             store.delete_bucket(physical_id).await.map_err(|e| e.to_string())?;
-            journal.at("scheduling the key's deletion");
-            let key_note = match store.key_by_alias(&key_alias(physical_id)).await.map_err(|e| e.to_string())? {
-                Some(key) => {
-                    store.schedule_key_deletion(&key.id, pending).await.map_err(|e| e.to_string())?;
-                    format!("; key {} scheduled for deletion in {pending} days", key.id)
-                }
-                None => String::new(),
-            };
+            let key_note = retire_key(store, physical_id, pending, journal).await?;
             done(format!("bucket {physical_id} deleted ({emptied} object versions removed){key_note}"))
         }
     }
@@ -456,28 +449,36 @@ async fn retire_key_of_deleted_bucket<S: Store>(
     spec: Option<&StoreSpec>,
     journal: &Journal,
 ) -> Result<String, String> {
-    let Some(spec) = spec.filter(|s| !s.retain_on_delete) else {
-        return Ok(String::new());
-    };
+    match spec.filter(|s| !s.retain_on_delete) {
+        Some(spec) => retire_key(store, bucket, spec.key_pending_window_days, journal).await,
+        None => Ok(String::new()),
+    }
+}
+
+/// Schedules the key this resource created for `bucket` (found by its alias) for deletion after
+/// `pending` days; returns a note for the response, empty when there is no such key.
+async fn retire_key<S: Store>(
+    store: &S,
+    bucket: &str,
+    pending: i32,
+    journal: &Journal,
+) -> Result<String, String> {
     journal.at("scheduling the key's deletion");
-    match store
+    let Some(key) = store
         .key_by_alias(&key_alias(bucket))
         .await
         .map_err(|e| e.to_string())?
-    {
-        Some(key) => {
-            let pending = spec.key_pending_window_days;
-            store
-                .schedule_key_deletion(&key.id, pending)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
-                "; its key {} is pending deletion ({pending} days)",
-                key.id
-            ))
-        }
-        None => Ok(String::new()),
-    }
+    else {
+        return Ok(String::new());
+    };
+    store
+        .schedule_key_deletion(&key.id, pending)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "; key {} scheduled for deletion in {pending} days",
+        key.id
+    ))
 }
 
 /// Removes what a failed create made: the (new, empty) bucket, and a new key scheduled for

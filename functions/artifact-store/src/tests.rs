@@ -852,9 +852,9 @@ fn a_delete_sent_again_after_its_bucket_went_retires_the_key() {
         let r = run.response();
         assert_eq!(r["Status"], "SUCCESS", "{attempt}: {r}");
         assert!(
-            r["Reason"]
-                .as_str()
-                .is_some_and(|reason| reason.contains("created-0 is pending deletion")),
+            r["Reason"].as_str().is_some_and(
+                |reason| reason.contains("key created-0 scheduled for deletion in 30 days")
+            ),
             "{attempt}: {r}"
         );
         let keys = run.deps.store.keys.borrow();

@@ -14,7 +14,7 @@ use crate::live::{
     BucketAdmin, BucketSettings, BucketState, ErrorKind, KeyAdmin, KeyHandle, NewKey, SourceError,
 };
 
-fn invalid(operation: &'static str, message: impl Into<String>) -> SourceError {
+pub(super) fn invalid(operation: &'static str, message: impl Into<String>) -> SourceError {
     SourceError {
         operation,
         kind: ErrorKind::Other,
@@ -303,10 +303,7 @@ impl KeyAdmin for AwsAccount {
     async fn key_by_alias(&self, alias: &str) -> Result<Option<KeyHandle>, SourceError> {
         self.calls.add();
         match self.kms.describe_key().key_id(alias).send().await {
-            Ok(out) => Ok(out.key_metadata().map(|m| KeyHandle {
-                id: m.key_id().to_owned(),
-                arn: m.arn().unwrap_or_default().to_owned(),
-            })),
+            Ok(out) => Ok(out.key_metadata().map(key_handle)),
             Err(e) => {
                 let error = source_error("kms:DescribeKey", &e);
                 if error.kind == ErrorKind::NotFound {
@@ -389,5 +386,13 @@ impl AwsAccount {
             .await
             .map_err(|e| source_error("kms:CreateAlias", &e))?;
         Ok(())
+    }
+}
+
+/// The id and ARN KMS returned for a key.
+pub(super) fn key_handle(metadata: &aws_sdk_kms::types::KeyMetadata) -> KeyHandle {
+    KeyHandle {
+        id: metadata.key_id().to_owned(),
+        arn: metadata.arn().unwrap_or_default().to_owned(),
     }
 }

@@ -18,6 +18,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use futures::stream::{self, StreamExt};
 
+use super::admin::{invalid, key_handle};
 use super::{error_code, source_error, AwsAccount};
 use crate::live::{ErrorKind, KeyAdmin, KeyHandle, NewKey, SourceError};
 
@@ -31,15 +32,15 @@ const BASE_BACKOFF: Duration = Duration::from_millis(200);
 
 /// What one failed `CreateKey` attempt means for the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct AttemptFailure {
+struct AttemptFailure {
     /// KMS may have created a key whose id never reached us.
-    pub may_have_created: bool,
+    may_have_created: bool,
     /// Worth another attempt.
-    pub retryable: bool,
+    retryable: bool,
 }
 
 impl AttemptFailure {
-    pub(super) fn of(error: &SdkError<CreateKeyError, HttpResponse>) -> Self {
+    fn of(error: &SdkError<CreateKeyError, HttpResponse>) -> Self {
         match error {
             // The request was never built: nothing was sent.
             SdkError::ConstructionFailure(_) => Self {
@@ -99,7 +100,12 @@ impl AwsAccount {
                 .send()
                 .await;
             let error = match sent {
-                Ok(out) => break handle_of(out.key_metadata()),
+                Ok(out) => {
+                    break out
+                        .key_metadata()
+                        .map(key_handle)
+                        .ok_or_else(|| invalid("kms:CreateKey", "no KeyMetadata in the answer"))
+                }
                 Err(error) => error,
             };
             let failure = AttemptFailure::of(&error);
@@ -234,16 +240,4 @@ impl AwsAccount {
         lost.sort();
         Ok((lost, complete))
     }
-}
-
-fn handle_of(metadata: Option<&aws_sdk_kms::types::KeyMetadata>) -> Result<KeyHandle, SourceError> {
-    let metadata = metadata.ok_or_else(|| SourceError {
-        operation: "kms:CreateKey",
-        kind: ErrorKind::Other,
-        message: "no KeyMetadata in the answer".into(),
-    })?;
-    Ok(KeyHandle {
-        id: metadata.key_id().to_owned(),
-        arn: metadata.arn().unwrap_or_default().to_owned(),
-    })
 }
