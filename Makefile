@@ -1,11 +1,15 @@
 # artifact-guard: one entry point for building, testing and measuring.
-# `make test` is what CI runs (.ci/run); it needs only the Rust toolchain.
+# `make test` is what CI runs (.ci/run); it needs the Rust toolchain, and Python 3 with pip and
+# venv for the test tools it installs into .venv (moto, cargo-lambda, cfn-lint, checkov, SAM CLI).
 
 SHELL := /bin/bash
 CARGO ?= cargo
 SNAPSHOT ?= examples/snapshot.json
+# Where cargo puts what it builds, asked of cargo (CARGO_TARGET_DIR and .cargo/config count);
+# exported for the scripts under bench/ that run built binaries.
+export TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo $(CURDIR)/target)
 
-.PHONY: all build venv test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
+.PHONY: all build golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -19,6 +23,19 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The AWS SAM CLI in its own project-local virtualenv: it pins boto3 exactly, and so does checkov,
+# to versions that cannot share one (requirements-sam.txt).
+SAM_VENV := .venv-sam
+# No telemetry, no instance-metadata lookups: `sam validate --lint` runs offline.
+SAM := SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true $(SAM_VENV)/bin/sam
+
+sam-venv: $(SAM_VENV)/.installed
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
 all: build
 
 build:
@@ -26,7 +43,7 @@ build:
 
 ## test: formatting, lints, then every unit, property and integration test (the integration
 ## tests start moto and cargo-lambda's Lambda Runtime API emulator from .venv).
-test: fmt-check clippy deny venv lint-templates unit-and-integration
+test: fmt-check clippy deny venv lint-templates unit-and-integration fuzz-build
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -50,6 +67,13 @@ deny: $(TOOLS)/cargo-deny-$(DENY_VERSION).stamp
 advisories: $(TOOLS)/cargo-deny-$(DENY_VERSION).stamp
 	$(TOOLS)/bin/cargo-deny check advisories
 
+## fuzz-build: the fuzz targets compiled with the stable toolchain, so that they cannot rot unseen
+## (running them is `make fuzz`). With the workspace's lock file and target directory, only the
+## fuzz crate and libFuzzer are built anew.
+fuzz-build:
+	cp Cargo.lock fuzz/Cargo.lock
+	$(CARGO) build --manifest-path fuzz/Cargo.toml --bins --target-dir $(TARGET_DIR)
+
 FUZZ_VERSION := 0.13.2
 FUZZ_SECONDS ?= 60
 
@@ -64,10 +88,12 @@ fuzz: venv $(TOOLS)/cargo-fuzz-$(FUZZ_VERSION).stamp
 
 TEMPLATES := template.yaml examples/pipeline-stack.yaml
 
-## lint-templates: cfn-lint, then checkov (every skipped check carries its reason in the template).
-lint-templates: venv
+## lint-templates: cfn-lint, checkov (every skipped check carries its reason in the template),
+## then the SAM CLI's own validation with its linter.
+lint-templates: venv sam-venv
 	$(VENV)/bin/cfn-lint $(TEMPLATES)
 	$(VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
+	for t in $(TEMPLATES); do $(SAM) validate --lint --region us-east-1 --template $$t || exit 1; done
 
 # The integration tests run the built binaries, so build them first. cargo-nextest (shipped with
 # this project's machine image) runs the suite and ends with one summary line; plain `cargo test`
@@ -79,6 +105,12 @@ unit-and-integration:
 	else \
 	  $(CARGO) test --workspace --all-targets; \
 	fi
+
+## golden: rewrite the golden files from the current build, after an intended change to a report
+## (the tests only compare against them). Review the diff before committing it.
+golden:
+	$(CARGO) run --quiet --bin artifact-guard -- assess --snapshot $(SNAPSHOT) --format table > tests/fixtures/golden/example-table.txt || test $$? -eq 1
+	git diff --stat tests/fixtures/golden
 
 ## example: assess the example snapshot (the README's quick start).
 example:
@@ -96,7 +128,7 @@ RECORD = mkdir -p $(BENCH_OUT) && $(PYTHON) bench/record.py
 bench-coldstart: venv
 	$(CARGO) build --release --quiet $(addprefix -p ,$(FUNCTIONS))
 	mkdir -p $(BENCH_OUT)
-	$(VENV)/bin/python bench/coldstart.py 20 target/release > $(BENCH_OUT)/coldstart.md
+	$(VENV)/bin/python bench/coldstart.py 20 $(TARGET_DIR)/release > $(BENCH_OUT)/coldstart.md
 	cat $(BENCH_OUT)/coldstart.md
 	$(RECORD) coldstart "make bench-coldstart" < $(BENCH_OUT)/coldstart.md
 
@@ -129,17 +161,21 @@ bench-size: package
 
 FUNCTIONS := config-rule artifact-store pipeline-check
 
-## package: the three functions for Lambda (arm64, release), zipped under target/lambda/<name>/.
+## package: the functions for Lambda (arm64, release), zipped under <target dir>/lambda/<name>/.
 package: venv
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
-	@ls -l $(foreach f,$(FUNCTIONS),target/lambda/$(f)/bootstrap.zip)
+	@ls -l $(foreach f,$(FUNCTIONS),$(TARGET_DIR)/lambda/$(f)/bootstrap.zip)
 
-## deploy: build with SAM (cargo-lambda under the hood) and deploy with the settings in samconfig.toml.
-deploy:
-	@command -v sam >/dev/null || { echo "deploy needs the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/) and AWS credentials"; exit 2; }
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build --beta-features
-	sam deploy
+## sam-build: `sam build` with the project's own SAM CLI and cargo-lambda (its rust-cargolambda
+## builder cross-compiles each function for arm64 in release); no AWS account needed.
+sam-build: venv sam-venv
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --beta-features
+
+## deploy: sam-build, then `sam deploy` with the settings in samconfig.toml (needs AWS credentials).
+deploy: sam-build
+	$(SAM) deploy
 
 ## demo: the whole flow on a local AWS emulator (moto) through the real function binaries.
 demo: venv
@@ -148,4 +184,4 @@ demo: venv
 
 clean:
 	$(CARGO) clean
-	rm -rf bench/out $(VENV) $(TOOLS)
+	rm -rf bench/out $(VENV) $(SAM_VENV) $(TOOLS)

@@ -3,7 +3,8 @@
 The prose around the markers (what the figures mean, what changed them) is kept.
 
 Usage: python bench/record.py NAME "COMMAND" < OUTPUT
-  NAME=engine reads criterion's estimates from target/criterion instead of stdin.
+  NAME=engine reads criterion's estimates (engine/*, wildcard/*) from the target directory
+  instead of stdin.
 """
 import json
 import os
@@ -39,19 +40,33 @@ def machine():
 
 
 def engine_table():
-    """Median time per snapshot and resources per second for each criterion benchmark."""
-    rows = ["| benchmark | median per snapshot | resources per second |", "| --- | --- | --- |"]
-    base = os.path.join(root, "target/criterion/engine")
-    for bench in sorted(os.listdir(base)):
-        estimates = os.path.join(base, bench, "new/estimates.json")
-        benchmark = os.path.join(base, bench, "new/benchmark.json")
-        if not os.path.exists(estimates):
+    """Median time and throughput for each criterion benchmark: resources per second for the
+    engine, automaton steps (pattern × text characters) per second for wildcard matching."""
+    rows = ["| benchmark | median | throughput |", "| --- | --- | --- |"]
+    for group, unit in (("engine", "resources/s"), ("wildcard", "steps/s")):
+        base = os.path.join(target_dir(), "criterion", group)
+        if not os.path.isdir(base):
             continue
-        median_ns = json.load(open(estimates))["median"]["point_estimate"]
-        elements = (json.load(open(benchmark)).get("throughput") or {}).get("Elements")
-        rate = f"{elements / (median_ns / 1e9):,.0f}" if elements else "-"
-        rows.append(f"| `engine/{bench}` | {median_ns / 1e6:.1f} ms | {rate} |")
+        for bench in sorted(os.listdir(base), key=lambda b: (len(b), b)):
+            estimates = os.path.join(base, bench, "new/estimates.json")
+            benchmark = os.path.join(base, bench, "new/benchmark.json")
+            if not os.path.exists(estimates):
+                continue
+            median_ns = json.load(open(estimates))["median"]["point_estimate"]
+            elements = (json.load(open(benchmark)).get("throughput") or {}).get("Elements")
+            rate = f"{elements / (median_ns / 1e9):,.0f} {unit}" if elements else "-"
+            rows.append(f"| `{group}/{bench}` | {median_ns / 1e6:.3f} ms | {rate} |")
     return "\n".join(rows)
+
+
+def target_dir():
+    """Where cargo builds (CARGO_TARGET_DIR or the workspace's target/)."""
+    try:
+        meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                              capture_output=True, text=True, cwd=root, check=True).stdout
+        return json.loads(meta)["target_directory"]
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError):
+        return os.path.join(root, "target")
 
 
 output = engine_table() if name == "engine" else sys.stdin.read().strip()

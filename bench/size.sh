@@ -6,7 +6,7 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.2f MB", b / 1000000 }'; }
 echo "| function | arm64 binary | zip (target: under 5 MB) |"
 echo "| --- | --- | --- |"
 for f in "$@"; do
-  binary=$(stat -c %s "target/aarch64-unknown-linux-gnu/release/$f")
-  zip=$(stat -c %s "target/lambda/$f/bootstrap.zip")
+  binary=$(stat -c %s "${TARGET_DIR:-target}/aarch64-unknown-linux-gnu/release/$f")
+  zip=$(stat -c %s "${TARGET_DIR:-target}/lambda/$f/bootstrap.zip")
   echo "| $f | $(mb "$binary") | $(mb "$zip") |"
 done

@@ -8,10 +8,10 @@ size="${SIZE:-1G}"
 out=bench/out
 mkdir -p "$out"
 cargo build --release --quiet --bin artifact-guard --bin gen-snapshot
-./target/release/gen-snapshot "$out/snapshot.json" "$size"
+"${TARGET_DIR:-target}"/release/gen-snapshot "$out/snapshot.json" "$size"
 bytes=$(stat -c %s "$out/snapshot.json")
 status=0
-/usr/bin/time -v ./target/release/artifact-guard assess --snapshot "$out/snapshot.json" --format json \
+/usr/bin/time -v "${TARGET_DIR:-target}"/release/artifact-guard assess --snapshot "$out/snapshot.json" --format json \
   > "$out/evaluations.json" 2> "$out/time.txt" || status=$?
 rm -f "$out/snapshot.json"
 if [ "$status" -gt 1 ]; then

@@ -28,7 +28,7 @@ sweep() {
   local label="$1" endpoint="$2" log="$out/config-rule-$1.log"
   AWS_ENDPOINT_URL="$endpoint" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_EC2_METADATA_DISABLED=true AWS_LAMBDA_FUNCTION_NAME=_ AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
-  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$rt_port/.rt" ./target/release/config-rule > "$log" 2>&1 &
+  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$rt_port/.rt" "${TARGET_DIR:-target}"/release/config-rule > "$log" 2>&1 &
   local function_pid=$!
   local start end
   start=$(date +%s.%N)

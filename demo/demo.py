@@ -8,7 +8,8 @@
 
 Everything it starts (moto, three cargo-lambda runtime emulators, the three functions, a local
 endpoint for CloudFormation responses) is stopped by process id; it writes only under
-target/demo/ (or $DEMO_OUT). `make demo` builds the binaries first.
+<target directory>/demo/ (or $DEMO_OUT). `make demo` builds the binaries first; they are found
+where cargo put them (CARGO_TARGET_DIR is honoured), or in $DEMO_BIN.
 """
 import http.server
 import json
@@ -22,8 +23,20 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv", "bin")
-BIN = os.path.join(ROOT, "target", os.environ.get("DEMO_PROFILE", "debug"))
-OUT = os.environ.get("DEMO_OUT", os.path.join(ROOT, "target", "demo"))
+
+
+def target_dir():
+    """Where cargo builds: asked of cargo itself, so CARGO_TARGET_DIR and .cargo/config count."""
+    try:
+        meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                              capture_output=True, text=True, cwd=ROOT, check=True).stdout
+        return json.loads(meta)["target_directory"]
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        raise SystemExit(f"demo: cannot ask cargo where it builds ({e}); set DEMO_BIN to the binaries' folder")
+
+
+BIN = os.environ.get("DEMO_BIN") or os.path.join(target_dir(), os.environ.get("DEMO_PROFILE", "debug"))
+OUT = os.environ.get("DEMO_OUT") or os.path.join(os.path.dirname(BIN), "demo")
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 processes = []

@@ -155,6 +155,30 @@ fn transient(op: &str) -> Fault {
     }
 }
 
+/// Every distinct operation of a clean create with a new key, in order of first use: the name
+/// check, the key (found by its alias first, so that a repeated create resumes; its policy goes
+/// with CreateKey), the bucket, the policy, then the read-back assessment's reads.
+const CREATE_STEPS: [&str; 18] = [
+    "s3:HeadBucket",
+    "kms:DescribeKey",
+    "kms:CreateKey",
+    "kms:EnableKeyRotation",
+    "kms:CreateAlias",
+    "s3:CreateBucket",
+    "s3:PutPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketEncryption",
+    "s3:PutBucketTagging",
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:GetBucketEncryption",
+    "s3:GetBucketVersioning",
+    "s3:GetPublicAccessBlock",
+    "s3:GetBucketTagging",
+    "kms:GetKeyRotationStatus",
+];
+
 #[test]
 fn every_fault_at_every_create_step_answers_once_and_leaves_nothing_behind() {
     let rig = Rig::new();
@@ -167,7 +191,8 @@ fn every_fault_at_every_create_step_answers_once_and_leaves_nothing_behind() {
     );
     assert_eq!(created["Status"], "SUCCESS", "{created:#}");
     let steps = operations(&rig.proxy);
-    assert!(steps.len() >= 10, "{steps:?}");
+    // The steps docs/reliability.md lists, in the order a create makes them.
+    assert_eq!(steps, CREATE_STEPS, "a clean create's steps");
     let mut keys_before = rig.enabled_keys();
 
     for (i, step) in steps.iter().enumerate() {
@@ -177,8 +202,8 @@ fn every_fault_at_every_create_step_answers_once_and_leaves_nothing_behind() {
         let bucket = format!("denied-{i}");
         let failed = rig.request("Create", json!({"BucketName": bucket}), None, &recorder);
         if advisory_on_create(step) {
+            // A store (and its key) was made; the baseline is taken again after this step.
             assert_eq!(failed["Status"], "SUCCESS", "{step}: {failed:#}");
-            keys_before = rig.enabled_keys();
         } else {
             assert_eq!(failed["Status"], "FAILED", "{step}: {failed:#}");
             let reason = failed["Reason"].as_str().unwrap_or_default();
@@ -204,21 +229,31 @@ fn every_fault_at_every_create_step_answers_once_and_leaves_nothing_behind() {
             );
         }
 
-        // Transient: retried, SUCCESS.
+        // Transient, with a new key as in the clean create (so that every KMS step is
+        // reached): retried, SUCCESS, and both injected faults were hit.
         rig.proxy.reset();
         rig.proxy.inject(step, transient(step), Some(2));
         let bucket = format!("throttled-{i}");
-        let ok = rig.request(
-            "Create",
-            json!({"BucketName": bucket, "UseAwsManagedKey": "true"}),
-            None,
-            &recorder,
-        );
+        let ok = rig.request("Create", json!({"BucketName": bucket}), None, &recorder);
         assert_eq!(ok["Status"], "SUCCESS", "{step}: {ok:#}");
+        let hit: Vec<String> = rig
+            .proxy
+            .seen()
+            .iter()
+            .filter(|s| s.fault.is_some())
+            .map(|s| s.label.clone())
+            .collect();
+        assert_eq!(hit.len(), 2, "{step}: both faults hit: {hit:?}");
+        assert!(
+            hit.iter().all(|l| l.starts_with(step.as_str())),
+            "{step}: {hit:?}"
+        );
         assert!(matches!(
             rig.bucket_state(&bucket),
             BucketState::Exists { .. }
         ));
+        // This step's stores hold enabled keys by design; what follows compares against them.
+        keys_before = rig.enabled_keys();
     }
 
     // Resets and truncated answers on the mutating calls: retried, SUCCESS, one bucket.
@@ -260,6 +295,12 @@ fn faults_during_update_and_delete_never_lose_data() {
     let ok = rig.request("Update", changed.clone(), Some("kept-store"), &recorder);
     assert_eq!(ok["Status"], "SUCCESS", "{ok:#}");
     let steps = operations(&rig.proxy);
+    for mutation in ["s3:PutBucketTagging", "s3:PutBucketPolicy"] {
+        assert!(
+            steps.iter().any(|s| s == mutation),
+            "an update makes {mutation}: {steps:?}"
+        );
+    }
     for step in &steps {
         rig.proxy.reset();
         rig.proxy.inject(step, denied(step), None);

@@ -8,7 +8,7 @@ use std::io::Write;
 use artifact_guard::assess::snapshot;
 use artifact_guard::facts::ConfigurationItem;
 use artifact_guard::policy::{Policy, PolicyAnswers, PolicyVerdict};
-use artifact_guard::{Assessor, Inventory, RuleParameters, ScopeIndex};
+use artifact_guard::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, ScopeIndex};
 use serde_json::{json, Value};
 
 /// Nesting far past serde_json's recursion limit (128).
@@ -30,8 +30,8 @@ fn assert_short(what: &str, message: &str) {
     );
 }
 
-/// Assesses one configuration item on its own; returns the annotations.
-fn assess_item(text: &str) -> Result<Vec<String>, String> {
+/// Assesses one configuration item on its own; returns its evaluations.
+fn assess_item(text: &str) -> Result<Vec<Evaluation>, String> {
     let item = ConfigurationItem::from_json(text).map_err(|e| e.to_string())?;
     let Some((subject, facts)) = item.into_facts().map_err(|e| e.to_string())? else {
         return Ok(Vec::new());
@@ -42,7 +42,6 @@ fn assess_item(text: &str) -> Result<Vec<String>, String> {
     let scope = ScopeIndex::from_inventory(&inventory);
     Ok(Assessor::new(&params, &inventory, &scope)
         .assess_all()
-        .map(|e| e.annotation.clone())
         .collect())
 }
 
@@ -75,9 +74,17 @@ fn deep_nesting_is_an_error_everywhere() {
     assert_short("configuration item", &error);
     // A policy nested deeply inside an otherwise valid item: the bucket cannot be judged, so it
     // is not compliant, and the annotation stays within Config's 256 characters.
-    let annotations = assess_item(&bucket_item(&nested(DEEP), "deep-policy")).expect("item");
-    assert!(!annotations.is_empty());
-    assert!(annotations.iter().all(|a| a.chars().count() <= 256));
+    let evaluations = assess_item(&bucket_item(&nested(DEEP), "deep-policy")).expect("item");
+    assert_eq!(evaluations.len(), 1);
+    assert_eq!(evaluations[0].compliance_type, Compliance::NonCompliant);
+    assert!(evaluations[0].annotation.chars().count() <= 256);
+    assert!(
+        evaluations[0]
+            .annotation
+            .contains("bucket-deny-unencrypted-uploads UNKNOWN"),
+        "the unreadable policy is named: {}",
+        evaluations[0].annotation
+    );
     // The snapshot loader, plain and gzip.
     let snapshot_text = format!("{{\"configurationItems\": [{deep}]}}");
     for bytes in [
@@ -136,15 +143,20 @@ fn huge_arrays_are_read_in_one_pass() {
 fn gigantic_strings_are_never_repeated_back() {
     let giant = "a".repeat(GIGANTIC);
     // As a bucket name in a configuration item: assessed; annotations stay short.
-    let annotations = assess_item(&bucket_item("{}", &giant)).expect("item");
-    assert!(annotations.iter().all(|a| a.chars().count() <= 256));
+    let evaluations = assess_item(&bucket_item("{}", &giant)).expect("item");
+    assert_eq!(evaluations.len(), 1);
+    // An empty policy denies nothing.
+    assert_eq!(evaluations[0].compliance_type, Compliance::NonCompliant);
+    assert!(evaluations[0].annotation.chars().count() <= 256);
     // As a policy's Resource and as an unknown condition key.
     let policy = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": giant, "Condition": {"Null": {giant.clone(): "true"}}}]}).to_string();
-    if let Ok(policy) = Policy::from_json_text(&policy) {
-        let answers = PolicyAnswers::of(&policy, "arn:aws:s3:::b");
-        assert_short("policy answer", &answers.unencrypted_uploads.to_string());
-        assert_short("policy answer", &answers.old_tls.to_string());
-    }
+    let policy = Policy::from_json_text(&policy).expect("a valid policy, however long");
+    let answers = PolicyAnswers::of(&policy, "arn:aws:s3:::b");
+    // The statement is about another resource: nothing of bucket b is denied.
+    assert_ne!(answers.unencrypted_uploads, PolicyVerdict::Denied);
+    assert_ne!(answers.old_tls, PolicyVerdict::Denied);
+    assert_short("policy answer", &answers.unencrypted_uploads.to_string());
+    assert_short("policy answer", &answers.old_tls.to_string());
     // As a custom resource's BucketName and as a CloudTrail pipeline name.
     let request = json!({
         "RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/r", "StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/s/1",
@@ -163,9 +175,9 @@ fn gigantic_strings_are_never_repeated_back() {
     )
     .expect("JSON");
     event["detail"]["requestParameters"]["pipeline"]["name"] = json!(giant);
-    if let Err(error) = pipeline_check::event::Event::parse(&event) {
-        assert_short("CloudTrail event error", &error.to_string());
-    }
+    let error = pipeline_check::event::Event::parse(&event).expect_err("not a pipeline name");
+    assert_eq!(error.field, "detail.requestParameters.pipeline.name");
+    assert_short("CloudTrail event error", &error.to_string());
     // As a Config rule's parameter value and as a configuration item's resource type.
     let mut event: Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -174,17 +186,22 @@ fn gigantic_strings_are_never_repeated_back() {
         .expect("fixture"),
     )
     .expect("JSON");
-    for (field, value) in [
-        ("ruleParameters", json!({"scope": giant}).to_string()),
-        ("invokingEvent", giant.clone()),
+    for (field, value, named) in [
+        (
+            "ruleParameters",
+            json!({"scope": giant}).to_string(),
+            "scope",
+        ),
+        ("invokingEvent", giant.clone(), "invokingEvent"),
     ] {
         let mut hostile = event.clone();
         hostile[field] = json!(value);
         let parsed: aws_lambda_events::event::config::ConfigEvent =
             serde_json::from_value(hostile).expect("a Config event");
-        if let Err(error) = config_rule::event::RuleRequest::try_from(parsed) {
-            assert_short(field, &error.to_string());
-        }
+        let error = config_rule::event::RuleRequest::try_from(parsed).expect_err(field);
+        let message = error.to_string();
+        assert_short(field, &message);
+        assert!(message.contains(named), "{field}: {message}");
     }
     let mut invoking: Value =
         serde_json::from_str(event["invokingEvent"].as_str().expect("text")).expect("JSON");
@@ -192,9 +209,13 @@ fn gigantic_strings_are_never_repeated_back() {
     event["invokingEvent"] = json!(invoking.to_string());
     let parsed: aws_lambda_events::event::config::ConfigEvent =
         serde_json::from_value(event).expect("a Config event");
-    if let Err(error) = config_rule::event::RuleRequest::try_from(parsed) {
-        assert_short("resourceType", &error.to_string());
-    }
+    // Not a type artifact-guard assesses: the request parses, and the item has no facts.
+    let request = config_rule::event::RuleRequest::try_from(parsed).expect("parses");
+    let config_rule::event::Trigger::Change(item) = request.trigger else {
+        panic!("a change: {:?}", request.trigger)
+    };
+    assert_eq!(item.resource_type.as_deref().map(str::len), Some(GIGANTIC));
+    assert!(item.into_facts().expect("has an identity").is_none());
 }
 
 #[test]

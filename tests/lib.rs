@@ -249,7 +249,9 @@ impl LambdaEmulator {
         let err = out
             .try_clone()
             .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        // Debug unless `env` says otherwise (the log-secrecy test asks for TRACE).
         let function = Command::new(bin(function))
+            .env("RUST_LOG", "debug")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
@@ -258,7 +260,6 @@ impl LambdaEmulator {
                 "AWS_LAMBDA_RUNTIME_API",
                 format!("http://127.0.0.1:{port}/.rt"),
             )
-            .env("RUST_LOG", "debug")
             .stdout(out)
             .stderr(err)
             .spawn()

@@ -213,6 +213,17 @@ fn scan_assesses_a_moto_account() {
         !text.contains("ghp_EXAMPLE") && !text.contains("jane@example.com"),
         "no secret or address repeated"
     );
+    // stderr is a pipe here, not a terminal: its warnings (moto's Config answers do not parse,
+    // so buckets are read from S3) carry no colour codes.
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warnings.contains("WARN") && warnings.contains("instead of AWS Config"),
+        "a warning was written: {warnings}"
+    );
+    assert!(
+        !warnings.contains('\x1b'),
+        "no ANSI codes off a terminal: {warnings:?}"
+    );
 }
 
 fn event_file(name: &str, event: &Value) -> PathBuf {

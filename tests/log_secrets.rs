@@ -1,28 +1,38 @@
-//! Nothing secret reaches a function's logs or answers. Every fixture in `events/<function>/` is
-//! delivered to the built binary through cargo-lambda's Lambda Runtime API emulator, against
-//! moto, at `RUST_LOG=debug`, after planting secrets wherever such an event can carry them: a
-//! tag value and an e-mail address in every tag set, credentials in a URL in every pipeline
-//! action's configuration, a signature in the presigned response URL. (The job fixture carries
-//! CodePipeline's artifact credentials already; moto's account holds a pipeline with a token in
-//! its source URL and an e-mail tag, which the periodic sweep reads.) The captured logs, the
-//! results and every CloudFormation response must contain none of them.
+//! Nothing secret reaches a function's logs or answers, at any log level and in either log
+//! format. Every fixture in `events/<function>/` is delivered to the built binary through
+//! cargo-lambda's Lambda Runtime API emulator, against moto, at TRACE (the most an operator can
+//! ask for: once as `AWS_LAMBDA_LOG_LEVEL=TRACE` with text lines, once as `RUST_LOG=trace` with
+//! `AWS_LAMBDA_LOG_FORMAT=JSON`), after planting secrets wherever such an event can carry them: a
+//! tag value and an e-mail address in every tag set, credentials in a URL and a plaintext
+//! `OAuthToken` in every pipeline action's configuration, a signature in the presigned response
+//! URL. (The job fixture carries CodePipeline's artifact credentials already; moto's account holds
+//! a pipeline with a token in its source URL, one with a plaintext `OAuthToken` and an e-mail tag,
+//! which the periodic sweep reads.) The captured logs, the results and every CloudFormation
+//! response must contain none of them; the logs must show that TRACE was in force.
 
 use std::path::{Path, PathBuf};
 
-use artifact_guard_tests::{root, LambdaEmulator, Moto, Recorder};
+use std::process::Command;
+
+use artifact_guard_tests::{root, run, venv_bin, LambdaEmulator, Moto, Recorder};
 use serde_json::{json, Map, Value};
 
 const TAG_SECRET: &str = "tag-value-PLANTED-9f3c";
 const EMAIL: &str = "jane.planted@example.com";
 const URL_TOKEN: &str = "PLANTEDURLTOKEN7a1e";
 const SIGNATURE: &str = "5ec2e7519a7ab1e0000000000000000000000000000000000000000000000000";
+const OAUTH_TOKEN: &str = "oauth-PLANTED-c0ffee";
+/// The plaintext `OAuthToken` of the pipeline created for the sweep (see [`add_oauth_pipeline`]).
+const SWEPT_OAUTH_TOKEN: &str = "oauth-SWEPT-PLANTED-b4d";
 
 /// Everything that must never be written out.
-const SECRETS: [&str; 10] = [
+const SECRETS: [&str; 12] = [
     TAG_SECRET,
     EMAIL,
     URL_TOKEN,
     SIGNATURE,
+    OAUTH_TOKEN,
+    SWEPT_OAUTH_TOKEN,
     // events/pipeline-check/job.json: the job's artifact credentials.
     "EXAMPLESECRETDONOTLOGTHIS",
     "EXAMPLESESSIONTOKENDONOTLOG",
@@ -47,7 +57,8 @@ fn plant(value: &mut Value) -> usize {
                         "RepositoryUrl".into(),
                         json!(format!("https://ci:{URL_TOKEN}@git.example.com/web.git")),
                     );
-                    planted += 1;
+                    configuration.insert("OAuthToken".into(), json!(OAUTH_TOKEN));
+                    planted += 2;
                 }
             }
             for (key, child) in map.iter_mut() {
@@ -119,10 +130,48 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
+/// How an operator turns logging all the way up: each level variable, each format. The other
+/// level variable is set empty, so that only the one named decides.
+#[derive(Clone, Copy)]
+struct Logging {
+    what: &'static str,
+    env: [(&'static str, &'static str); 3],
+    json: bool,
+}
+
+const AT_TRACE: [Logging; 2] = [
+    Logging {
+        what: "AWS_LAMBDA_LOG_LEVEL=TRACE, text",
+        env: [
+            ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+            ("RUST_LOG", ""),
+            ("AWS_LAMBDA_LOG_FORMAT", "Text"),
+        ],
+        json: false,
+    },
+    Logging {
+        what: "RUST_LOG=trace, JSON",
+        env: [
+            ("AWS_LAMBDA_LOG_LEVEL", ""),
+            ("RUST_LOG", "trace"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ],
+        json: true,
+    },
+];
+
 /// Delivers every fixture of `function`, planted; returns what the function answered and
-/// logged, after checking that the plants took and that every event reached the function.
-fn run_fixtures(function: &str, moto: &Moto, adapt: impl Fn(&mut Value)) -> (Vec<String>, String) {
-    let emulator = LambdaEmulator::start(function, &moto.env());
+/// logged, after checking that the plants took, that every event reached the function, and that
+/// the logs were written at TRACE in the format asked for.
+fn run_fixtures(
+    function: &str,
+    moto: &Moto,
+    logging: Logging,
+    adapt: impl Fn(&mut Value),
+) -> (Vec<String>, String) {
+    let mut env = moto.env();
+    env.extend(logging.env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let emulator = LambdaEmulator::start(function, &env);
     let mut answers = Vec::new();
     for source in fixtures(function) {
         let mut event: Value =
@@ -146,56 +195,143 @@ fn run_fixtures(function: &str, moto: &Moto, adapt: impl Fn(&mut Value)) -> (Vec
         answers.push(format!("{name}: {answer}"));
     }
     let logs = emulator.logs();
-    let invocations = request_ids(&logs).len();
+    let what = format!("{function} ({})", logging.what);
+    let plain = strip_ansi(&logs);
+    let invocations = request_ids(&plain).len();
     assert_eq!(
         invocations,
         answers.len(),
-        "{function}: every event reached the function and was logged:\n{logs}"
+        "{what}: every event reached the function and was logged:\n{logs}"
     );
+    assert_at_trace(&what, &plain, logging.json);
     (answers, logs)
 }
 
-/// The distinct Lambda request ids in the runtime's `Lambda runtime invoke{requestId=..}` spans.
+/// The logs carry TRACE lines (each handler traces the kind of event it parsed), and in JSON
+/// every line is one JSON object.
+fn assert_at_trace(what: &str, logs: &str, json: bool) {
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    let trace_lines = if json {
+        for line in &lines {
+            assert!(
+                serde_json::from_str::<Value>(line).is_ok_and(|v| v.is_object()),
+                "{what}: not a JSON log line: {line}"
+            );
+        }
+        lines
+            .iter()
+            .filter(|l| l.contains("\"level\":\"TRACE\""))
+            .count()
+    } else {
+        lines.iter().filter(|l| l.starts_with("TRACE ")).count()
+    };
+    assert!(
+        trace_lines > 0,
+        "{what}: no TRACE line was written:\n{logs}"
+    );
+}
+
+/// The text without ANSI colour sequences (`ESC [ … m`), which a subscriber writing to what it
+/// takes for a terminal puts around levels and field names.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 2..];
+        rest = rest.find('m').map_or("", |m| &rest[m + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The distinct Lambda request ids in the runtime's `Lambda runtime invoke` spans, written
+/// `requestId="…"` in text and `"requestId":"…"` in JSON.
 fn request_ids(logs: &str) -> std::collections::BTreeSet<&str> {
     logs.split("requestId")
         .skip(1)
-        .filter_map(|rest| rest.split('"').nth(1))
+        .filter_map(|rest| {
+            let value = rest.trim_start_matches(['"', ':', '=', ' ']);
+            value.split('"').next().filter(|id| !id.is_empty())
+        })
         .collect()
 }
 
+/// A pipeline whose GitHub source carries a plaintext `OAuthToken`, for the periodic sweep.
+fn add_oauth_pipeline(moto: &Moto) {
+    let script = format!(
+        r#"import boto3, sys
+cp = boto3.client("codepipeline", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+role = "arn:aws:iam::123456789012:role/pipeline"
+cp.create_pipeline(pipeline={{"name": "oauth", "roleArn": role,
+    "artifactStore": {{"type": "S3", "location": "store-good"}},
+    "stages": [
+        {{"name": "Source", "actions": [{{"name": "Source",
+            "actionTypeId": {{"category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"}},
+            "configuration": {{"Owner": "o", "Repo": "r", "Branch": "main", "OAuthToken": "{SWEPT_OAUTH_TOKEN}"}},
+            "outputArtifacts": [{{"name": "out"}}]}}]}},
+        {{"name": "Deploy", "actions": [{{"name": "Deploy",
+            "actionTypeId": {{"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"}},
+            "configuration": {{"BucketName": "site", "Extract": "true"}},
+            "inputArtifacts": [{{"name": "out"}}]}}]}}]}})
+"#
+    );
+    let out = run(
+        Command::new(venv_bin("python"))
+            .arg("-c")
+            .arg(script)
+            .arg(&moto.endpoint),
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "oauth pipeline: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
-fn no_fixture_run_writes_a_secret_to_logs_or_answers() {
+fn no_fixture_run_at_trace_writes_a_secret_to_logs_or_answers() {
     let moto = Moto::start();
     moto.create_account();
+    add_oauth_pipeline(&moto);
 
-    let (answers, logs) = run_fixtures("config-rule", &moto, |_| {});
-    assert_clean("config-rule's logs", &logs);
-    assert_clean("config-rule's results", &answers.join("\n"));
+    for logging in AT_TRACE {
+        let (answers, logs) = run_fixtures("config-rule", &moto, logging, |_| {});
+        assert_clean("config-rule's logs", &logs);
+        assert_clean("config-rule's results", &answers.join("\n"));
+        // The sweep read the plaintext token (its pipeline was judged), and said nothing of it.
+        assert!(
+            answers.iter().any(|a| a.contains("\"oauth\"")),
+            "the sweep judged the OAuthToken pipeline: {answers:?}"
+        );
 
-    let (answers, logs) = run_fixtures("pipeline-check", &moto, |_| {});
-    assert_clean("pipeline-check's logs", &logs);
-    assert_clean("pipeline-check's results", &answers.join("\n"));
+        let (answers, logs) = run_fixtures("pipeline-check", &moto, logging, |_| {});
+        assert_clean("pipeline-check's logs", &logs);
+        assert_clean("pipeline-check's results", &answers.join("\n"));
 
-    // The presigned URL, on a recorder standing in for CloudFormation, with a planted signature.
-    let recorder = Recorder::start(0);
-    let (answers, logs) = run_fixtures("artifact-store", &moto, |event| {
-        let url = event["ResponseURL"].as_str().expect("ResponseURL");
-        let path_and_query = &url[url.find(".com/").expect("presigned host") + 4..];
-        let signed = match path_and_query.find("X-Amz-Signature=") {
-            Some(at) => format!("{}X-Amz-Signature={SIGNATURE}", &path_and_query[..at]),
-            None => format!("{path_and_query}&X-Amz-Signature={SIGNATURE}"),
-        };
-        event["ResponseURL"] = json!(format!("http://{}{signed}", recorder.host()));
-    });
-    assert_clean("artifact-store's logs", &logs);
-    assert_clean("artifact-store's results", &answers.join("\n"));
-    let responses = recorder.responses();
-    assert_eq!(
-        responses.len(),
-        fixtures("artifact-store").len(),
-        "one response per request: {answers:?}"
-    );
-    for response in &responses {
-        assert_clean("a CloudFormation response", &response.to_string());
+        // The presigned URL, on a recorder standing in for CloudFormation, with a planted signature.
+        let recorder = Recorder::start(0);
+        let (answers, logs) = run_fixtures("artifact-store", &moto, logging, |event| {
+            let url = event["ResponseURL"].as_str().expect("ResponseURL");
+            let path_and_query = &url[url.find(".com/").expect("presigned host") + 4..];
+            let signed = match path_and_query.find("X-Amz-Signature=") {
+                Some(at) => format!("{}X-Amz-Signature={SIGNATURE}", &path_and_query[..at]),
+                None => format!("{path_and_query}&X-Amz-Signature={SIGNATURE}"),
+            };
+            event["ResponseURL"] = json!(format!("http://{}{signed}", recorder.host()));
+        });
+        assert_clean("artifact-store's logs", &logs);
+        assert_clean("artifact-store's results", &answers.join("\n"));
+        let responses = recorder.responses();
+        assert_eq!(
+            responses.len(),
+            fixtures("artifact-store").len(),
+            "one response per request: {answers:?}"
+        );
+        for response in &responses {
+            assert_clean("a CloudFormation response", &response.to_string());
+        }
     }
 }

@@ -5,6 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use artifact_guard::assess::snapshot;
+use artifact_guard::policy::Glob;
 use artifact_guard::{Assessor, Inventory, RuleParameters, ScopeIndex};
 use artifact_guard_bench::{snapshot_bytes, Shape};
 
@@ -46,5 +47,22 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine);
+/// IAM wildcard matching on hostile patterns (`*a` repeated n times against n×2 `a`s and a `b`):
+/// the automaton has no backtracking, so the time per pattern character × text character stays
+/// flat as n grows (`bench/record.py` prints it; a backtracking matcher would grow exponentially).
+fn wildcard(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wildcard");
+    group.sample_size(10);
+    for n in [250usize, 500, 1_000, 2_000] {
+        let pattern = "*a".repeat(n);
+        let text = "a".repeat(2 * n) + "b";
+        let glob = Glob::case_sensitive(&pattern);
+        // Elements: pattern characters × text characters, the automaton's steps.
+        group.throughput(Throughput::Elements((pattern.len() * text.len()) as u64));
+        group.bench_function(format!("hostile_{n}"), |b| b.iter(|| glob.matches(&text)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, wildcard);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use artifact_guard::logging;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Checks that AWS CodePipeline artifact stores, their KMS keys and pipelines are protected.
@@ -80,16 +81,10 @@ struct UsageError(String);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Warnings (a fallback from AWS Config to S3, a tag that could not be read) go to stderr;
-    // RUST_LOG=artifact_guard=debug shows more.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .without_time()
-        .with_target(false)
-        .init();
+    // RUST_LOG=artifact_guard=debug shows more. Coloured only on a terminal without NO_COLOR.
+    let settings =
+        logging::LogSettings::for_cli(|k| std::env::var(k).ok(), std::io::stderr().is_terminal());
+    logging::init(&settings, std::io::stderr);
     let default_format = || {
         if std::io::stdout().is_terminal() {
             Format::Table

@@ -11,6 +11,7 @@ pub mod aws;
 pub mod controls;
 pub mod facts;
 pub mod live;
+pub mod logging;
 pub mod policy;
 pub mod quote;
 

@@ -97,6 +97,10 @@ pub async fn handle<S: Store, R: ResponseSender>(
             Response::failed(&envelope, e.to_string(), physical)
         }
         Ok(request) => {
+            tracing::trace!(
+                request_type = action_name(&request.action),
+                "request parsed"
+            );
             info!(
                 request_type = action_name(&request.action),
                 logical_id = %request.envelope.logical_resource_id,

@@ -12,7 +12,8 @@ use artifact_guard::aws::{self, AwsAccount, CallLimits};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    // Not the runtime crate's default subscriber: that one writes raw events at TRACE.
+    artifact_guard::logging::init_lambda();
     // Operations stay well inside the function timeout, leaving time to answer CloudFormation.
     let limits = CallLimits {
         operation_timeout: Duration::from_secs(30),

@@ -557,13 +557,7 @@ fn a_create_that_fails_half_way_removes_what_it_made() {
         reason.contains("s3:PutBucketPolicy") && reason.contains("was removed"),
         "{reason}"
     );
-    assert!(
-        run.deps.store.buckets.borrow().is_empty(),
-        "the new bucket was deleted"
-    );
-    let keys = run.deps.store.keys.borrow();
-    assert_eq!(keys["created-0"].state, "PendingDeletion");
-    assert_eq!(keys["created-0"].pending_days, Some(7));
+    assert_one_failed_answer_and_nothing_left(&run);
 }
 
 #[test]
@@ -581,18 +575,39 @@ fn a_timeout_answers_failed_naming_the_step_and_cleans_up() {
         .expect("answered");
     assert_eq!(answered.status, Status::Failed);
     let r = run.response();
+    let reason = r["Reason"].as_str().expect("reason");
     assert!(
-        r["Reason"]
-            .as_str()
-            .expect("reason")
-            .starts_with("timed out while configuring the bucket"),
+        reason.starts_with("timed out while configuring the bucket")
+            && reason.ends_with("(what this request created was removed)"),
         "{r}"
     );
-    assert!(run.deps.store.buckets.borrow().is_empty());
+    assert_one_failed_answer_and_nothing_left(&run);
+}
+
+/// Exactly one response, FAILED with a marker id; the new bucket deleted, the new key scheduled
+/// for deletion (the shortest window, 7 days).
+fn assert_one_failed_answer_and_nothing_left(run: &Run) {
+    let puts = run.deps.sender.puts.borrow();
+    assert_eq!(puts.len(), 1, "one PUT: {puts:?}");
+    assert_eq!(puts[0]["Status"], "FAILED");
+    assert!(
+        puts[0]["PhysicalResourceId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("artifact-guard-failed-")),
+        "{}",
+        puts[0]
+    );
+    assert_eq!(run.deps.store.calls("s3:CreateBucket"), 1);
+    assert_eq!(run.deps.store.calls("s3:DeleteBucket"), 1);
+    assert!(run.deps.store.buckets.borrow().is_empty(), "bucket removed");
+    let keys = run.deps.store.keys.borrow();
+    assert_eq!(keys.len(), 1, "one key was created: {keys:?}");
+    assert_eq!(keys["created-0"].state, "PendingDeletion");
+    assert_eq!(keys["created-0"].pending_days, Some(7));
 }
 
 #[test]
-fn a_panic_answers_failed() {
+fn a_panic_answers_failed_once_and_cleans_up() {
     let store = FakeStore {
         panic_on: Some("s3:GetBucketPolicy"),
         ..FakeStore::default()
@@ -602,13 +617,13 @@ fn a_panic_answers_failed() {
         .expect("answered");
     let r = run.response();
     assert_eq!(r["Status"], "FAILED");
+    let reason = r["Reason"].as_str().expect("reason");
     assert!(
-        r["Reason"]
-            .as_str()
-            .expect("reason")
-            .contains("internal error while writing the bucket policy"),
+        reason.starts_with("internal error while writing the bucket policy")
+            && reason.ends_with("(what this request created was removed)"),
         "{r}"
     );
+    assert_one_failed_answer_and_nothing_left(&run);
 }
 
 #[test]

@@ -28,6 +28,17 @@ pub enum Trigger {
     Periodic { notification_time: String },
 }
 
+impl Trigger {
+    /// The Config message type that carries this trigger.
+    pub fn message_type(&self) -> &'static str {
+        match self {
+            Self::Change(_) => "ConfigurationItemChangeNotification",
+            Self::Oversized { .. } => "OversizedConfigurationItemChangeNotification",
+            Self::Periodic { .. } => "ScheduledNotification",
+        }
+    }
+}
+
 /// A parsed Config rule invocation.
 #[derive(Debug)]
 pub struct RuleRequest {

@@ -81,21 +81,24 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
         left_scope,
         account_id,
     } = RuleRequest::try_from(event)?;
+    tracing::trace!(
+        message_type = trigger.message_type(),
+        test_mode,
+        left_scope,
+        "event parsed"
+    );
     let ctx = Ctx {
         parameters: &parameters,
         left_scope,
         account_id: account_id.as_deref(),
     };
     let mut stats = GatherStats::default();
-    let (message_type, evaluations) = match trigger {
-        Trigger::Periodic { notification_time } => (
-            "ScheduledNotification",
-            periodic(&ctx, &notification_time, deps, &mut stats).await?,
-        ),
-        Trigger::Change(item) => (
-            "ConfigurationItemChangeNotification",
-            vec![change(*item, &ctx, deps, &mut stats).await?],
-        ),
+    let message_type = trigger.message_type();
+    let evaluations = match trigger {
+        Trigger::Periodic { notification_time } => {
+            periodic(&ctx, &notification_time, deps, &mut stats).await?
+        }
+        Trigger::Change(item) => vec![change(*item, &ctx, deps, &mut stats).await?],
         Trigger::Oversized {
             resource_type,
             resource_id,
@@ -124,10 +127,7 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
                     ),
                 },
             };
-            (
-                "OversizedConfigurationItemChangeNotification",
-                vec![evaluation],
-            )
+            vec![evaluation]
         }
     };
     report(&deps.sink, &evaluations, &result_token, test_mode).await?;

@@ -10,7 +10,8 @@ use config_rule::{handler, settings::Settings};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    // Not the runtime crate's default subscriber: that one writes raw events at TRACE.
+    artifact_guard::logging::init_lambda();
     let settings = Settings::from_env()?;
     let sdk = aws::load_sdk_config(settings.limits).await;
     let account = AwsAccount::new(&sdk);

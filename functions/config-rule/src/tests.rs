@@ -625,6 +625,11 @@ fn annotations_stay_within_256_characters() {
     account.pipelines = vec![pipeline(&"p".repeat(90), &long)];
     let d = deps(account);
     let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
+    assert!(
+        result.evaluations.len() >= 2,
+        "the pipeline and its store: {:?}",
+        result.evaluations
+    );
     for e in &result.evaluations {
         assert!(e.annotation.chars().count() <= 256, "{}", e.annotation);
     }

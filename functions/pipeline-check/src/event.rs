@@ -16,6 +16,17 @@ pub enum Event {
     Job { id: String },
 }
 
+impl Event {
+    /// What kind of event this is, for the logs (never its content).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::PipelineChange(_) => "pipeline change",
+            Self::Skip(_) => "skipped",
+            Self::Job { .. } => "gate job",
+        }
+    }
+}
+
 /// What the CloudTrail record says about the pipeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineChange {
@@ -65,16 +76,23 @@ impl Event {
         let source = text(detail, "eventSource").unwrap_or_default();
         let name = text(detail, "eventName").unwrap_or_default();
         if source != "codepipeline.amazonaws.com" {
-            return Ok(Self::Skip(format!("{name} from {source} is not a CodePipeline call (Data Pipeline also has CreatePipeline)")));
+            return Ok(Self::Skip(format!(
+                "{} from {} is not a CodePipeline call (Data Pipeline also has CreatePipeline)",
+                quoted(&name),
+                quoted(&source)
+            )));
         }
         if !matches!(name.as_str(), "CreatePipeline" | "UpdatePipeline") {
             return Ok(Self::Skip(format!(
-                "{name} does not create or update a pipeline"
+                "{} does not create or update a pipeline",
+                quoted(&name)
             )));
         }
         if let Some(code) = text(detail, "errorCode") {
             return Ok(Self::Skip(format!(
-                "{name} failed with {code}: nothing changed"
+                "{} failed with {}: nothing changed",
+                quoted(&name),
+                quoted(&code)
             )));
         }
         let requested = detail
@@ -94,6 +112,15 @@ impl Event {
                 field: "detail.requestParameters.pipeline.name",
                 problem: "is missing".into(),
             })?;
+        if !is_pipeline_name(&pipeline) {
+            return Err(EventError {
+                field: "detail.requestParameters.pipeline.name",
+                problem: format!(
+                    "{} is not a pipeline name (1 to 100 of A-Z a-z 0-9 . @ - _)",
+                    quoted(&pipeline)
+                ),
+            });
+        }
         let requested_tags = detail
             .get("requestParameters")
             .and_then(|p| p.get("tags"))
@@ -117,6 +144,14 @@ impl Event {
             requested_tags,
         }))
     }
+}
+
+/// CodePipeline's pattern for pipeline names: `[A-Za-z0-9.@\-_]+`, at most 100 characters.
+fn is_pipeline_name(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'-' | b'_'))
 }
 
 #[cfg(test)]
@@ -146,15 +181,26 @@ mod tests {
             Event::parse(&load(include_str!("../../../events/pipeline-check/update-pipeline.json"))).unwrap(),
             Event::PipelineChange(PipelineChange { ref event_name, .. }) if event_name == "UpdatePipeline"
         ));
-        for skipped in [
-            include_str!("../../../events/pipeline-check/datapipeline-create.json"),
-            include_str!("../../../events/pipeline-check/failed-call.json"),
-        ] {
-            assert!(matches!(
-                Event::parse(&load(skipped)).unwrap(),
-                Event::Skip(_)
-            ));
-        }
+        assert_eq!(
+            Event::parse(&load(include_str!(
+                "../../../events/pipeline-check/datapipeline-create.json"
+            )))
+            .unwrap(),
+            Event::Skip(
+                "\"CreatePipeline\" from \"datapipeline.amazonaws.com\" is not a CodePipeline call \
+                 (Data Pipeline also has CreatePipeline)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            Event::parse(&load(include_str!(
+                "../../../events/pipeline-check/failed-call.json"
+            )))
+            .unwrap(),
+            Event::Skip(
+                "\"UpdatePipeline\" failed with \"AccessDeniedException\": nothing changed".into()
+            )
+        );
         let job = Event::parse(&load(include_str!(
             "../../../events/pipeline-check/job.json"
         )))
@@ -174,9 +220,40 @@ mod tests {
         let e = Event::parse(&serde_json::json!({"detail-type": "AWS API Call via CloudTrail",
             "detail": {"eventSource": "codepipeline.amazonaws.com", "eventName": "CreatePipeline", "requestParameters": {}}})).unwrap_err();
         assert_eq!(e.field, "detail.requestParameters.pipeline.name");
-        assert!(matches!(
+        assert_eq!(
             Event::parse(&serde_json::json!({"hello": 1})).unwrap(),
-            Event::Skip(_)
-        ));
+            Event::Skip("detail-type \"\" is not a CloudTrail API call".into())
+        );
+    }
+
+    #[test]
+    fn skip_reasons_repeat_at_most_64_characters_of_each_value() {
+        let long = "N".repeat(100_000);
+        let event = serde_json::json!({"detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventSource": long, "eventName": long}});
+        let Event::Skip(reason) = Event::parse(&event).unwrap() else {
+            panic!("skipped")
+        };
+        assert!(reason.len() < 400, "{} characters", reason.len());
+        assert_eq!(reason.matches("(100000 characters)").count(), 2, "{reason}");
+        let event = serde_json::json!({"detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventSource": "codepipeline.amazonaws.com", "eventName": long}});
+        let Event::Skip(reason) = Event::parse(&event).unwrap() else {
+            panic!("skipped")
+        };
+        assert!(
+            reason.len() < 200 && reason.contains("(100000 characters)"),
+            "{reason}"
+        );
+        let event = serde_json::json!({"detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventSource": "codepipeline.amazonaws.com", "eventName": "CreatePipeline",
+                "errorCode": long}});
+        let Event::Skip(reason) = Event::parse(&event).unwrap() else {
+            panic!("skipped")
+        };
+        assert!(
+            reason.len() < 200 && reason.contains("(100000 characters)"),
+            "{reason}"
+        );
     }
 }

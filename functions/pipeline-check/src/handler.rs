@@ -44,7 +44,9 @@ pub async fn handle<S: Sources, C: Control, N: Notifier>(
     deadline: Instant,
     deps: &Deps<S, C, N>,
 ) -> Result<Output, HandlerError> {
-    match Event::parse(&event).map_err(CheckError::from)? {
+    let event = Event::parse(&event).map_err(CheckError::from)?;
+    tracing::trace!(kind = event.kind(), "event parsed");
+    match event {
         Event::Job { id } => Ok(Output::Gate(gate(&id, deadline, deps).await?)),
         Event::Skip(reason) => {
             info!(%reason, "skipped");

@@ -152,8 +152,9 @@ fn unreadable(kind: ResourceKind, reason: &str, out: &mut Vec<Outcome>) {
     );
 }
 
+// Its fact builders serve the other modules' tests too.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 mod proptests;

@@ -254,14 +254,19 @@ fn bucket_sse_kms() {
 
     let mut none = good_bucket(BUCKET);
     none.encryption = Fact::Known(None);
+    let e = World::new()
+        .bucket(none)
+        .assess(ResourceKind::Bucket, BUCKET);
+    assert_eq!(status(&e, C::BucketSseKms), Status::Fail);
+    assert_eq!(status(&e, C::BucketKeyUsable), Status::NotApplicable);
     assert_eq!(
-        status(
-            &World::new()
-                .bucket(none)
-                .assess(ResourceKind::Bucket, BUCKET),
-            C::BucketSseKms
-        ),
-        Status::Fail
+        status(&e, C::BucketCustomerManagedKey),
+        Status::NotApplicable
+    );
+    assert!(
+        e.annotation.contains("no default encryption"),
+        "{}",
+        e.annotation
     );
 
     let mut unknown = good_bucket(BUCKET);

@@ -26,7 +26,7 @@ use aws_smithy_types::DateTime;
 
 use super::{AwsAccount, ConfigSink};
 use crate::assess::Evaluation;
-use crate::facts::{Fact, KeyRef, ResourceFacts, ResourceKind, Subject, Versioning};
+use crate::facts::{Fact, KeyManager, KeyRef, ResourceFacts, ResourceKind, Subject, Versioning};
 use crate::live::{
     BucketReader, ConfigReader, ErrorKind, EvaluationSink, ItemKey, KeyReader, PipelineReader,
     TaggedResourceFinder,
@@ -277,15 +277,67 @@ fn aws_managed_and_asymmetric_keys_are_not_asked_for_rotation() {
             .key_rotation_enabled(true)
             .build()
     });
-    for (spec, manager) in [
-        (kms::KeySpec::SymmetricDefault, kms::KeyManagerType::Aws),
-        (kms::KeySpec::Rsa2048, kms::KeyManagerType::Customer),
+    for (spec, manager, symmetric, key_manager) in [
+        (
+            kms::KeySpec::SymmetricDefault,
+            kms::KeyManagerType::Aws,
+            true,
+            KeyManager::Aws,
+        ),
+        (
+            kms::KeySpec::Rsa2048,
+            kms::KeyManagerType::Customer,
+            false,
+            KeyManager::Customer,
+        ),
     ] {
         let d = mock!(aws_sdk_kms::Client::describe_key)
             .then_output(move || describe(spec.clone(), manager.clone()));
-        block_on(kms_only(&[&d, &rotation]).read_key(&KeyRef::parse("k1")));
+        let record = block_on(kms_only(&[&d, &rotation]).read_key(&KeyRef::parse("k1")));
+        let ResourceFacts::Key(Fact::Known(k)) = record.facts else {
+            panic!("key facts: {record:?}")
+        };
+        assert_eq!(
+            (k.symmetric(), &k.manager),
+            (Fact::Known(symmetric), &Fact::Known(key_manager))
+        );
+        // Not asked, and recorded as off: the key controls decide from the manager and spec.
+        assert_eq!(k.rotation_enabled, Fact::Known(false));
+        assert_eq!(d.num_calls(), 1);
     }
     assert_eq!(rotation.num_calls(), 0);
+}
+
+#[test]
+fn a_symmetric_default_key_described_without_its_usage_is_symmetric() {
+    // moto's DescribeKey leaves KeyUsage out for a key created without one; KMS gives every
+    // SYMMETRIC_DEFAULT key ENCRYPT_DECRYPT usage.
+    let d = mock!(aws_sdk_kms::Client::describe_key).then_output(|| {
+        DescribeKeyOutput::builder()
+            .key_metadata(
+                kms::KeyMetadata::builder()
+                    .key_id("k1")
+                    .key_spec(kms::KeySpec::SymmetricDefault)
+                    .key_state(kms::KeyState::Enabled)
+                    .key_manager(kms::KeyManagerType::Customer)
+                    .origin(kms::OriginType::AwsKms)
+                    .build()
+                    .expect("valid"),
+            )
+            .build()
+    });
+    let rotation = mock!(aws_sdk_kms::Client::get_key_rotation_status).then_output(|| {
+        GetKeyRotationStatusOutput::builder()
+            .key_rotation_enabled(true)
+            .build()
+    });
+    let record = block_on(kms_only(&[&d, &rotation]).read_key(&KeyRef::parse("k1")));
+    let ResourceFacts::Key(Fact::Known(k)) = record.facts else {
+        panic!("key facts: {record:?}")
+    };
+    assert!(matches!(k.usage, Fact::Unknown(_)), "{:?}", k.usage);
+    assert_eq!(k.symmetric(), Fact::Known(true));
+    assert_eq!((d.num_calls(), rotation.num_calls()), (1, 1));
 }
 
 #[test]

@@ -191,9 +191,16 @@ impl ConfigurationItem {
         if let Some(Value::Object(tagging)) = field("BucketTaggingConfiguration") {
             tags.extend(bucket_tag_sets(&tagging));
         }
+        // Items captured before 2023 leave ServerSideEncryptionConfiguration out when the bucket
+        // has no default encryption; an item that carries other supplementary fields but not
+        // this one says exactly that. An item with none at all says nothing.
+        let encryption = match field("ServerSideEncryptionConfiguration") {
+            None if !supplementary.is_empty() => Fact::Known(None),
+            sse => encryption(sse),
+        };
         Fact::Known(BucketFacts {
             name: name.into(),
-            encryption: encryption(field("ServerSideEncryptionConfiguration")),
+            encryption,
             policy: match field("BucketPolicy") {
                 None => Fact::unknown("supplementaryConfiguration.BucketPolicy is missing"),
                 Some(Value::Null) => BucketFacts::policy_from_text(None, &arn),
@@ -256,7 +263,20 @@ impl ConfigurationItem {
             }
             None => Fact::unknown("supplementaryConfiguration.KeyRotationStatus is missing"),
         };
-        let tags = self.tags().unwrap_or_default();
+        // Items from select-resource-config carry a key's tags only as
+        // supplementaryConfiguration.Tags: [{tagKey, tagValue}].
+        let mut tags = self.tags().unwrap_or_default();
+        if let Some(Value::Array(listed)) = self
+            .supplementary()
+            .get("Tags")
+            .map(|v| decode_value(v.clone()))
+        {
+            tags.extend(listed.iter().filter_map(|tag| {
+                let key = tag.get("tagKey").or_else(|| tag.get("TagKey"))?.as_str()?;
+                let value = tag.get("tagValue").or_else(|| tag.get("TagValue"))?;
+                Some((key.into(), scalar_text(value)))
+            }));
+        }
         Fact::Known(KeyFacts {
             key_id: config
                 .get("keyId")

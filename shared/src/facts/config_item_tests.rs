@@ -212,17 +212,88 @@ fn missing_or_malformed_supplementary_facts_are_unknown_not_defaults() {
         let sup = v["supplementaryConfiguration"]
             .as_object_mut()
             .expect("object");
-        sup.remove("ServerSideEncryptionConfiguration");
         sup.remove("BucketVersioningConfiguration");
         sup.insert("BucketPolicy".into(), json!({"policyText": "{not json"}));
+        sup.insert(
+            "ServerSideEncryptionConfiguration".into(),
+            json!({"rules": "x"}),
+        );
     });
     let (_, f) = facts(&text);
     let ResourceFacts::Bucket(Fact::Known(b)) = f else {
         panic!("bucket facts")
     };
-    assert!(matches!(b.encryption, Fact::Unknown(_)));
-    assert!(matches!(b.versioning, Fact::Unknown(_)));
+    assert!(
+        matches!(b.encryption, Fact::Unknown(ref r) if r.contains("rules is missing")),
+        "{:?}",
+        b.encryption
+    );
+    assert!(
+        matches!(b.versioning, Fact::Unknown(ref r) if r.contains("BucketVersioningConfiguration")),
+        "{:?}",
+        b.versioning
+    );
     assert!(matches!(b.policy, Fact::Unknown(ref r) if r.contains("not valid JSON")));
+}
+
+#[test]
+fn an_item_without_default_encryption_beside_other_supplementary_fields_has_none() {
+    // Items captured before 2023 leave ServerSideEncryptionConfiguration out when the bucket
+    // has no default encryption.
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        v["supplementaryConfiguration"]
+            .as_object_mut()
+            .expect("object")
+            .remove("ServerSideEncryptionConfiguration");
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Bucket(Fact::Known(b)) = f else {
+        panic!("bucket facts")
+    };
+    assert_eq!(b.encryption, Fact::Known(None));
+
+    // With no supplementary field at all, nothing is known about it.
+    let text = edit(BUCKET_NOTIFICATION, |v| {
+        v["supplementaryConfiguration"] = json!({});
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Bucket(Fact::Known(b)) = f else {
+        panic!("bucket facts")
+    };
+    assert!(
+        matches!(b.encryption, Fact::Unknown(ref r) if r.contains("ServerSideEncryptionConfiguration is missing")),
+        "{:?}",
+        b.encryption
+    );
+}
+
+#[test]
+fn key_tags_are_read_from_the_item_tags_and_from_supplementary_tags() {
+    let text = edit(KEY_NOTIFICATION, |v| {
+        v["tags"] = json!({});
+        v["supplementaryConfiguration"]["Tags"] = json!([{"tagKey": "team", "tagValue": "web"}, {"tagKey": "artifact-guard:artifact-store", "tagValue": "true"}]);
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Key(Fact::Known(k)) = f else {
+        panic!("key facts")
+    };
+    assert!(k.tagged_artifact_store);
+    // The API shape encodes supplementary values as JSON text.
+    let text = edit(KEY_NOTIFICATION, |v| {
+        v.as_object_mut().expect("object").remove("tags");
+        v["supplementaryConfiguration"]["Tags"] =
+            json!(r#"[{"tagKey":"artifact-guard:artifact-store","tagValue":"true"}]"#);
+    });
+    let (_, f) = facts(&text);
+    let ResourceFacts::Key(Fact::Known(k)) = f else {
+        panic!("key facts")
+    };
+    assert!(k.tagged_artifact_store);
+    let (_, f) = facts(KEY_NOTIFICATION);
+    let ResourceFacts::Key(Fact::Known(k)) = f else {
+        panic!("key facts")
+    };
+    assert!(!k.tagged_artifact_store, "the fixture itself is not tagged");
 }
 
 #[test]

@@ -273,12 +273,17 @@ pub struct KeyFacts {
 
 impl KeyFacts {
     /// `SYMMETRIC_DEFAULT` and `ENCRYPT_DECRYPT`: the only keys CodePipeline can use.
+    ///
+    /// A `SYMMETRIC_DEFAULT` key can only have `ENCRYPT_DECRYPT` usage (KMS's `CreateKey`
+    /// reference), so its spec alone decides when the usage was not given (moto's `DescribeKey`
+    /// omits it for a key created without one). Any other spec, or any other usage, decides "no"
+    /// on its own.
     pub fn symmetric(&self) -> Fact<bool> {
         match (&self.spec, &self.usage) {
-            (Fact::Known(spec), Fact::Known(usage)) => {
-                Fact::Known(&**spec == "SYMMETRIC_DEFAULT" && &**usage == "ENCRYPT_DECRYPT")
-            }
-            (Fact::Unknown(r), _) | (_, Fact::Unknown(r)) => Fact::Unknown(r.clone()),
+            (Fact::Known(spec), _) if &**spec != "SYMMETRIC_DEFAULT" => Fact::Known(false),
+            (_, Fact::Known(usage)) if &**usage != "ENCRYPT_DECRYPT" => Fact::Known(false),
+            (Fact::Known(_), _) => Fact::Known(true),
+            (Fact::Unknown(r), _) => Fact::Unknown(r.clone()),
         }
     }
 }
@@ -304,4 +309,47 @@ pub const ARTIFACT_STORE_TAG: &str = "artifact-guard:artifact-store";
 /// True when the tags mark an artifact store.
 pub fn tags_mark_artifact_store<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
     tags.any(|(k, v)| k == ARTIFACT_STORE_TAG && v.eq_ignore_ascii_case("true"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(spec: Option<&'static str>, usage: Option<&'static str>) -> KeyFacts {
+        let fact = |v: Option<&'static str>| {
+            v.map_or_else(|| Fact::unknown("not given"), |v| Fact::Known(v.into()))
+        };
+        KeyFacts {
+            spec: fact(spec),
+            usage: fact(usage),
+            ..crate::assess::tests::good_key("k")
+        }
+    }
+
+    #[test]
+    fn a_key_is_symmetric_by_its_spec_when_its_usage_is_not_given() {
+        let known = |b| Fact::Known(b);
+        for (spec, usage, expected) in [
+            (
+                Some("SYMMETRIC_DEFAULT"),
+                Some("ENCRYPT_DECRYPT"),
+                known(true),
+            ),
+            // SYMMETRIC_DEFAULT keys only have ENCRYPT_DECRYPT usage.
+            (Some("SYMMETRIC_DEFAULT"), None, known(true)),
+            (Some("RSA_2048"), None, known(false)),
+            (Some("RSA_2048"), Some("ENCRYPT_DECRYPT"), known(false)),
+            (Some("HMAC_256"), Some("GENERATE_VERIFY_MAC"), known(false)),
+            (None, Some("SIGN_VERIFY"), known(false)),
+        ] {
+            assert_eq!(key(spec, usage).symmetric(), expected, "{spec:?} {usage:?}");
+        }
+        // RSA keys can have ENCRYPT_DECRYPT usage too: without the spec nothing is decided.
+        for (spec, usage) in [(None, Some("ENCRYPT_DECRYPT")), (None, None)] {
+            assert!(
+                matches!(key(spec, usage).symmetric(), Fact::Unknown(_)),
+                "{spec:?} {usage:?}"
+            );
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub mod questions;
 use serde_json::Value;
 
 pub(crate) use condition::Condition;
-use glob::Glob;
+pub use glob::Glob;
 pub use questions::{Gap, PolicyAnswers, PolicyVerdict};
 
 /// A parsed IAM policy document.
