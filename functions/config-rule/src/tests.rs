@@ -67,6 +67,7 @@ fn pipeline(name: &str, store: &str) -> PipelineFacts {
                 actions: vec![],
             }],
             tags: Fact::Known(vec![]),
+            fields: Vec::new(),
         },
         Some(ACCOUNT),
     )

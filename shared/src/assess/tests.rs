@@ -108,6 +108,7 @@ pub(crate) fn good_pipeline(name: &str) -> PipelineDocument {
             },
         ],
         tags: Fact::Known(vec![("team".into(), "web".into())]),
+        fields: Vec::new(),
     }
 }
 

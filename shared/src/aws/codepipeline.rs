@@ -4,7 +4,7 @@ use aws_sdk_codepipeline::types::{ArtifactStore as SdkStore, PipelineDeclaration
 
 use super::{source_error, AwsAccount};
 use crate::facts::{
-    Action, ArtifactStore, Fact, KeyRef, PipelineDocument, PipelineFacts, Stage, StoreKey,
+    Action, ArtifactStore, Fact, Field, KeyRef, PipelineDocument, PipelineFacts, Stage, StoreKey,
 };
 use crate::live::{PipelineReader, SourceError};
 
@@ -162,5 +162,91 @@ pub(crate) fn document(
         stores,
         stages,
         tags,
+        fields: free_form_fields(declaration),
     }
+}
+
+/// The V2 declaration's free-form text: variables' default values and descriptions, and the
+/// triggers' source action names and filter patterns.
+fn free_form_fields(declaration: &PipelineDeclaration) -> Vec<Field> {
+    let field = |place: String, name: &str, value: &str| Field {
+        place: place.into(),
+        name: name.into(),
+        value: value.into(),
+    };
+    let mut out = Vec::new();
+    for v in declaration.variables() {
+        let name = v.name();
+        if let Some(default) = v.default_value() {
+            out.push(field(
+                format!("variable {name} default value"),
+                name,
+                default,
+            ));
+        }
+        if let Some(description) = v.description() {
+            out.push(field(
+                format!("variable {name} description"),
+                "description",
+                description,
+            ));
+        }
+    }
+    for (i, trigger) in declaration.triggers().iter().enumerate() {
+        let Some(git) = trigger.git_configuration() else {
+            continue;
+        };
+        let at = |what: &str| format!("triggers[{i}].gitConfiguration.{what}");
+        out.push(field(
+            at("sourceActionName"),
+            "sourceActionName",
+            git.source_action_name(),
+        ));
+        let mut patterns: Vec<(String, &str)> = Vec::new();
+        for (j, push) in git.push().iter().enumerate() {
+            let filters = [
+                (
+                    "branches",
+                    push.branches().map(|f| (f.includes(), f.excludes())),
+                ),
+                (
+                    "filePaths",
+                    push.file_paths().map(|f| (f.includes(), f.excludes())),
+                ),
+                ("tags", push.tags().map(|f| (f.includes(), f.excludes()))),
+            ];
+            for (kind, lists) in filters {
+                if let Some((includes, excludes)) = lists {
+                    for p in includes.iter().chain(excludes) {
+                        patterns.push((format!("push[{j}].{kind}"), p.as_str()));
+                    }
+                }
+            }
+        }
+        for (j, pull) in git.pull_request().iter().enumerate() {
+            let filters = [
+                (
+                    "branches",
+                    pull.branches().map(|f| (f.includes(), f.excludes())),
+                ),
+                (
+                    "filePaths",
+                    pull.file_paths().map(|f| (f.includes(), f.excludes())),
+                ),
+            ];
+            for (kind, lists) in filters {
+                if let Some((includes, excludes)) = lists {
+                    for p in includes.iter().chain(excludes) {
+                        patterns.push((format!("pullRequest[{j}].{kind}"), p.as_str()));
+                    }
+                }
+            }
+        }
+        out.extend(
+            patterns
+                .into_iter()
+                .map(|(place, p)| field(at(&place), "pattern", p)),
+        );
+    }
+    out
 }

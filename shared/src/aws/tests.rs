@@ -822,3 +822,73 @@ mod pipeline_control {
         );
     }
 }
+
+#[test]
+fn a_v2_declarations_variables_and_triggers_become_free_form_fields() {
+    let declaration = cp::PipelineDeclaration::builder()
+        .name("v2")
+        .set_stages(Some(Vec::new()))
+        .role_arn("arn:aws:iam::111122223333:role/p")
+        .artifact_store(
+            cp::ArtifactStore::builder()
+                .r#type(cp::ArtifactStoreType::S3)
+                .location("store")
+                .build()
+                .expect("valid"),
+        )
+        .variables(
+            cp::PipelineVariableDeclaration::builder()
+                .name("NPM_TOKEN")
+                .default_value("npm_plaintext")
+                .description("owner jane.doe@example.com")
+                .build()
+                .expect("valid"),
+        )
+        .triggers(
+            cp::PipelineTriggerDeclaration::builder()
+                .provider_type(cp::PipelineTriggerProviderType::CodeStarSourceConnection)
+                .git_configuration(
+                    cp::GitConfiguration::builder()
+                        .source_action_name("Source")
+                        .push(
+                            cp::GitPushFilter::builder()
+                                .branches(
+                                    cp::GitBranchFilterCriteria::builder()
+                                        .includes("release/*")
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build()
+                        .expect("valid"),
+                )
+                .build()
+                .expect("valid"),
+        )
+        .build()
+        .expect("valid");
+    let doc = super::codepipeline::document(&declaration, Fact::Known(Vec::new()));
+    let places: Vec<&str> = doc.fields.iter().map(|f| &*f.place).collect();
+    assert_eq!(
+        places,
+        [
+            "variable NPM_TOKEN default value",
+            "variable NPM_TOKEN description",
+            "triggers[0].gitConfiguration.sourceActionName",
+            "triggers[0].gitConfiguration.push[0].branches",
+        ]
+    );
+    let facts = crate::facts::PipelineFacts::from_document(doc, Some("111122223333"));
+    assert_eq!(
+        facts.content.plaintext_secret,
+        Fact::Known(Some(
+            "variable NPM_TOKEN default value holds a plaintext value".into()
+        ))
+    );
+    assert_eq!(
+        facts.content.personal_data,
+        Fact::Known(Some(
+            "variable NPM_TOKEN description holds an e-mail address".into()
+        ))
+    );
+}

@@ -22,7 +22,7 @@ use crate::quote::quoted;
 
 use super::{
     kms_word, tags_mark_artifact_store, Action, ArtifactStore, BucketFacts, DefaultEncryption,
-    Fact, KeyFacts, KeyManager, KeyRef, PipelineDocument, PipelineFacts, PublicAccessBlock,
+    Fact, Field, KeyFacts, KeyManager, KeyRef, PipelineDocument, PipelineFacts, PublicAccessBlock,
     ResourceFacts, ResourceKind, Stage, StoreKey, Subject, Versioning,
 };
 
@@ -353,6 +353,23 @@ pub fn pipeline_document(
         .enumerate()
         .map(|(i, s)| stage(s).map_err(|e| format!("stages[{i}]: {e}")))
         .collect::<Result<_, _>>()?;
+    let mut fields = Vec::new();
+    for (key, value) in obj {
+        // Stores, stages and names are read above; every other member is free-form text.
+        if !matches!(
+            key.as_str(),
+            "name"
+                | "artifactStore"
+                | "artifactStores"
+                | "stages"
+                | "roleArn"
+                | "version"
+                | "executionMode"
+                | "pipelineType"
+        ) {
+            free_form_fields(value, key, key, &mut fields);
+        }
+    }
     Ok(PipelineDocument {
         name: name.into(),
         stores,
@@ -361,7 +378,43 @@ pub fn pipeline_document(
             || Fact::unknown("the configuration item carries no tags"),
             Fact::Known,
         ),
+        fields,
     })
+}
+
+/// Every string under `value` as a [`Field`] at `path`, named by its key; a pipeline variable
+/// (`{"name", "defaultValue", "description"}`) is named by the variable's name.
+fn free_form_fields(value: &Value, path: &str, name: &str, out: &mut Vec<Field>) {
+    match value {
+        Value::String(text) => out.push(Field {
+            place: path.into(),
+            name: name.into(),
+            value: text.as_str().into(),
+        }),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                free_form_fields(item, &format!("{path}[{i}]"), name, out);
+            }
+        }
+        Value::Object(map) => {
+            let variable = map
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|_| map.contains_key("defaultValue") || map.contains_key("description"));
+            for (key, child) in map {
+                match variable {
+                    Some(var) if key == "defaultValue" => {
+                        free_form_fields(child, &format!("variable {var} default value"), var, out)
+                    }
+                    Some(var) if key == "description" => {
+                        free_form_fields(child, &format!("variable {var} description"), key, out)
+                    }
+                    _ => free_form_fields(child, &format!("{path}.{key}"), key, out),
+                }
+            }
+        }
+        Value::Bool(_) | Value::Number(_) | Value::Null => {}
+    }
 }
 
 fn artifact_store(value: &Value, region: Option<&str>) -> Result<ArtifactStore, String> {

@@ -331,3 +331,67 @@ fn tags_mark_artifact_stores_from_either_tag_source() {
     };
     assert!(b.tagged_artifact_store);
 }
+
+#[test]
+fn v2_variables_and_triggers_are_scanned_as_free_form_fields() {
+    let with = |f: &dyn Fn(&mut Value)| {
+        let text = edit(PIPELINE, |v| f(&mut v["configuration"]["pipeline"]));
+        let (_, facts) = facts(&text);
+        let ResourceFacts::Pipeline(Fact::Known(p)) = facts else {
+            panic!("pipeline facts")
+        };
+        p.content
+    };
+    let clean = with(&|p| {
+        p["variables"] = json!([{"name": "Region", "defaultValue": "eu-west-1", "description": "where to deploy"}]);
+        p["triggers"] = json!([{"providerType": "CodeStarSourceConnection", "gitConfiguration": {
+            "sourceActionName": "Source", "push": [{"branches": {"includes": ["main"]}}]}}]);
+    });
+    assert_eq!(clean.plaintext_secret, Fact::Known(None));
+    assert_eq!(clean.url_credentials, None);
+    assert_eq!(clean.personal_data, Fact::Known(None));
+
+    let secret = with(&|p| {
+        p["variables"] = json!([{"name": "DEPLOY_TOKEN", "defaultValue": "tok-123"}]);
+    });
+    assert_eq!(
+        secret.plaintext_secret,
+        Fact::Known(Some(
+            "variable DEPLOY_TOKEN default value holds a plaintext value".into()
+        ))
+    );
+    let masked = with(&|p| {
+        p["variables"] =
+            json!([{"name": "DEPLOY_TOKEN", "defaultValue": "{{resolve:secretsmanager:t}}"}]);
+    });
+    assert_eq!(masked.plaintext_secret, Fact::Known(None));
+
+    let email = with(&|p| {
+        p["variables"] = json!([{"name": "Owner", "description": "ask jane.doe@example.com"}]);
+    });
+    assert_eq!(
+        email.personal_data,
+        Fact::Known(Some(
+            "variable Owner description holds an e-mail address".into()
+        ))
+    );
+    let url = with(&|p| {
+        p["variables"] =
+            json!([{"name": "Mirror", "defaultValue": "https://ci:hunter2@git.example.com/r.git"}]);
+    });
+    assert_eq!(
+        url.url_credentials.as_deref(),
+        Some("variable Mirror default value holds a URL with a password in its user information")
+    );
+    let trigger = with(&|p| {
+        p["triggers"] = json!([{"gitConfiguration": {"sourceActionName": "Source",
+            "push": [{"filePaths": {"includes": ["docs/owner-bob@example.org/*"]}}]}}]);
+    });
+    assert_eq!(
+        trigger.personal_data,
+        Fact::Known(Some(
+            "triggers[0].gitConfiguration.push[0].filePaths.includes[0] holds an e-mail address"
+                .into()
+        ))
+    );
+}

@@ -14,8 +14,8 @@ mod scan;
 pub use config_item::{pipeline_document, ConfigurationItem, ItemError};
 pub use key_ref::KeyRef;
 pub use pipeline::{
-    Action, ArtifactStore, ContentAnswers, ForeignRole, PipelineDocument, PipelineFacts, Stage,
-    StoreKey,
+    Action, ArtifactStore, ContentAnswers, Field, ForeignRole, PipelineDocument, PipelineFacts,
+    Stage, StoreKey,
 };
 
 use std::borrow::Cow;

@@ -51,6 +51,19 @@ pub struct Stage {
     pub actions: Vec<Action>,
 }
 
+/// A free-form field of a declaration besides the names, tags and action configuration: a
+/// pipeline variable's default value or description, a trigger's filter pattern, and any other
+/// text a declaration carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Where it is, for findings (`variable DEPLOY_TOKEN default value`, `triggers[0]…`).
+    pub place: Box<str>,
+    /// The name that says what it holds: a variable's name, or the field's own key.
+    pub name: Box<str>,
+    /// Its text.
+    pub value: Box<str>,
+}
+
 /// Everything read about a pipeline: its declaration (as `GetPipeline` returns it) and tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineDocument {
@@ -62,6 +75,8 @@ pub struct PipelineDocument {
     pub stages: Vec<Stage>,
     /// Tags (key, value); `Unknown` when the source did not include them.
     pub tags: Fact<Vec<(Box<str>, Box<str>)>>,
+    /// Free-form fields (V2: variables and triggers).
+    pub fields: Vec<Field>,
 }
 
 /// An action that assumes a role in another account.
@@ -138,7 +153,7 @@ impl PipelineDocument {
 }
 
 fn url_credentials(doc: &PipelineDocument) -> Option<Box<str>> {
-    doc.actions().find_map(|(stage, action)| {
+    let in_actions = doc.actions().find_map(|(stage, action)| {
         action.configuration.iter().find_map(|(key, value)| {
             scan::url_credentials(value).map(|kind| {
                 format!(
@@ -148,6 +163,12 @@ fn url_credentials(doc: &PipelineDocument) -> Option<Box<str>> {
                 )
                 .into()
             })
+        })
+    });
+    in_actions.or_else(|| {
+        doc.fields.iter().find_map(|f| {
+            scan::url_credentials(&f.value)
+                .map(|kind| format!("{} holds {}", f.place, kind.describe()).into())
         })
     })
 }
@@ -178,6 +199,13 @@ fn plaintext_secret(doc: &PipelineDocument) -> Fact<Option<Box<str>>> {
             }
         }
     }
+    for field in &doc.fields {
+        if scan::names_secret(&field.name) && !scan::is_reference_or_masked(&field.value) {
+            return Fact::Known(Some(
+                format!("{} holds a plaintext value", field.place).into(),
+            ));
+        }
+    }
     Fact::Known(None)
 }
 
@@ -194,6 +222,9 @@ fn personal_data(doc: &PipelineDocument) -> Fact<Option<Box<str>>> {
         if stage.actions.iter().any(|a| scan::contains_email(&a.name)) {
             return found(format!("an action name in stage {}", stage.name));
         }
+    }
+    if let Some(field) = doc.fields.iter().find(|f| scan::contains_email(&f.value)) {
+        return found(field.place.to_string());
     }
     match &doc.tags {
         Fact::Unknown(r) => Fact::unknown(format!("tags: {r}")),

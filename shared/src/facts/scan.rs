@@ -36,22 +36,27 @@ const TOKEN_PREFIXES: [&str; 10] = [
     "oauth2",
 ];
 
-const SECRET_QUERY: [&str; 15] = [
-    "access_token",
-    "token",
-    "auth_token",
-    "private_token",
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "client_secret",
-    "api_key",
-    "apikey",
-    "sig",
+/// Query parameters that carry a credential or a signature by their documented formats, beyond
+/// what [`names_secret`] finds in a parameter's name: AWS SigV4 presigned URLs (`X-Amz-…`), AWS
+/// SigV2 query authentication (`AWSAccessKeyId`, `Signature`), OAuth 2.0 (RFC 6749/6750:
+/// `access_token`, `refresh_token`, `id_token`, `client_secret`), Google Cloud Storage
+/// signed URLs (`X-Goog-…`, `GoogleAccessId`), Azure shared access signatures (`sig`),
+/// GitLab's `private_token`. Compared case-insensitively.
+const SECRET_QUERY: [&str; 14] = [
     "x-amz-signature",
     "x-amz-credential",
     "x-amz-security-token",
+    "awsaccesskeyid",
+    "signature",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "x-goog-signature",
+    "x-goog-credential",
+    "googleaccessid",
+    "sig",
+    "private_token",
 ];
 
 /// Every URL (`scheme://…`) in `text` that carries credentials.
@@ -99,6 +104,9 @@ fn credential_in_url(url: &str) -> Option<UrlCredential> {
         if let Some(p) = SECRET_QUERY.iter().find(|p| name.eq_ignore_ascii_case(p)) {
             return Some(UrlCredential::SecretQuery(p));
         }
+        if names_secret(name) {
+            return Some(UrlCredential::SecretQuery("secret-named"));
+        }
     }
     None
 }
@@ -117,42 +125,124 @@ fn looks_like_token(user: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
-/// True when a configuration key names a secret (`OAuthToken`, `GitHubToken`, `DbPassword`…).
-pub(crate) fn names_secret(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    [
-        "token",
-        "password",
-        "passwd",
-        "secret",
-        "apikey",
-        "api_key",
-        "privatekey",
-        "private_key",
-    ]
-    .iter()
-    .any(|s| lower.ends_with(s))
-}
-
-/// True when an environment-variable name says it holds a secret. Names that point at a secret
-/// elsewhere (`…_ARN`, `…_ID`, `…_NAME`, `…_PATH`) do not.
-pub(crate) fn env_name_says_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+/// True when a name (a configuration key, an environment variable, a query parameter) says it
+/// holds a secret, in any case and with any separators: `OAuthToken`, `GitHubToken`,
+/// `DbPassword`, `DB_PASS`, `db-pwd`, `PASSWD`, `CREDENTIALS`, `API_KEY`, `apiKey`,
+/// `PRIVATE_KEY`, `CLIENT_SECRET`, `AWS_SECRET_ACCESS_KEY`, `session_token`. The name is split
+/// into words (at separators and at lower-to-upper case changes); a secret word, or a key word
+/// after a qualifying one (`api key`, `private key`, `secret key`…), makes it secret. Names that
+/// point at a secret kept elsewhere (ending in `ARN`, `ID`, `NAME`, `PATH`, `URL`, `FILE`,
+/// `TYPE`, `ENABLED`) do not.
+pub(crate) fn names_secret(name: &str) -> bool {
+    let words = words(name);
     if matches!(
-        words.last(),
-        Some(&("ARN" | "ID" | "NAME" | "PATH" | "URL" | "FILE"))
+        words.last().map(String::as_str),
+        Some(
+            "arn"
+                | "id"
+                | "name"
+                | "path"
+                | "url"
+                | "uri"
+                | "file"
+                | "type"
+                | "enabled"
+                | "length"
+                | "policy"
+        )
     ) {
         return false;
     }
-    words.iter().any(|w| {
+    let secret_word = |w: &str| {
         matches!(
-            *w,
-            "TOKEN" | "PASSWORD" | "PASSWD" | "PWD" | "SECRET" | "APIKEY" | "CREDENTIALS"
+            w,
+            "token"
+                | "tokens"
+                | "password"
+                | "passwords"
+                | "passwd"
+                | "pwd"
+                | "pass"
+                | "passphrase"
+                | "secret"
+                | "secrets"
+                | "credential"
+                | "credentials"
+                | "creds"
+                | "apikey"
+                | "privatekey"
+                | "secretkey"
+                | "accesstoken"
+                | "authtoken"
+                | "oauthtoken"
+                | "connectionstring"
         )
-    }) || upper.contains("API_KEY")
-        || upper.contains("PRIVATE_KEY")
-        || upper.contains("SECRET_ACCESS_KEY")
+    };
+    let qualifies_key = |w: &str| {
+        matches!(
+            w,
+            "api"
+                | "private"
+                | "secret"
+                | "auth"
+                | "access"
+                | "signing"
+                | "encryption"
+                | "master"
+                | "license"
+        )
+    };
+    words.iter().any(|w| secret_word(w))
+        || words
+            .windows(2)
+            .any(|pair| pair[1] == "key" && qualifies_key(&pair[0]))
+        || words
+            .windows(2)
+            .any(|pair| pair[0] == "connection" && pair[1] == "string")
+}
+
+/// The lower-case words of a name: split at anything not a letter or digit, and where a lower
+/// case letter or digit is followed by an upper case one (`OAuthToken` → `o`, `auth`, `token`;
+/// `DBPassword` → `dbpassword`, unless a lower case follows: `DBPass` → `dbpass`).
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut previous: Option<char> = None;
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            previous = None;
+            continue;
+        }
+        let boundary = match previous {
+            Some(p) if c.is_ascii_uppercase() => {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    // The last capital of a run starts the next word: `DBPassword`.
+                    || (p.is_ascii_uppercase()
+                        && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()))
+            }
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        current.push(c.to_ascii_lowercase());
+        previous = Some(c);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// True when an environment-variable name says it holds a secret: the same words as
+/// [`names_secret`].
+pub(crate) fn env_name_says_secret(name: &str) -> bool {
+    names_secret(name)
 }
 
 /// True when a value is not a secret in plain text: masked, a dynamic reference, a variable.
@@ -204,13 +294,15 @@ pub(crate) fn contains_email(text: &str) -> bool {
         if local == 0 {
             continue;
         }
-        let domain: &str = {
-            let tail = &text[at + 1..];
-            let len = tail
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-                .unwrap_or(tail.len());
-            tail[..len].trim_end_matches(['.', '-'])
-        };
+        let tail = &text[at + 1..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .unwrap_or(tail.len());
+        // `git@github.com:org/repo.git` is an SSH remote, not an address.
+        if tail[len..].starts_with(':') {
+            continue;
+        }
+        let domain = tail[..len].trim_end_matches(['.', '-']);
         let labels: Vec<&str> = domain.split('.').collect();
         let tld_ok = labels
             .last()
@@ -258,8 +350,64 @@ mod tests {
         );
         assert_eq!(
             url_credentials("https://h/p?Token=t1#frag"),
-            Some(UrlCredential::SecretQuery("token"))
+            Some(UrlCredential::SecretQuery("secret-named"))
         );
+        // Documented formats: SigV2 query authentication, SigV4 presigned, OAuth 2.0, Google
+        // Cloud Storage signed URLs, Azure SAS, GitLab.
+        for (url, parameter) in [
+            (
+                "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIA&Expires=1&Signature=abc",
+                "awsaccesskeyid",
+            ),
+            (
+                "https://b.s3.amazonaws.com/k?Expires=1&Signature=abc",
+                "signature",
+            ),
+            (
+                "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F2026",
+                "x-amz-credential",
+            ),
+            (
+                "https://b.s3.amazonaws.com/k?X-Amz-Security-Token=FQo",
+                "x-amz-security-token",
+            ),
+            ("https://h/cb?refresh_token=r", "refresh_token"),
+            ("https://h/cb?id_token=eyJ", "id_token"),
+            ("https://h/cb?client_secret=s", "client_secret"),
+            (
+                "https://storage.googleapis.com/b/o?X-Goog-Signature=ab",
+                "x-goog-signature",
+            ),
+            (
+                "https://storage.googleapis.com/b/o?GoogleAccessId=sa&Signature=ab",
+                "googleaccessid",
+            ),
+            ("https://a.blob.core.windows.net/c/b?sv=2022&sig=abc", "sig"),
+            (
+                "https://gitlab.com/api/v4/p?private_token=glpat",
+                "private_token",
+            ),
+        ] {
+            assert_eq!(
+                url_credentials(url),
+                Some(UrlCredential::SecretQuery(parameter)),
+                "{url}"
+            );
+        }
+        for url in [
+            "https://h/p?api_key=k",
+            "https://h/p?apiKey=k",
+            "https://h/p?PASSWORD=k",
+            "https://h/p?pwd=k",
+            "https://h/p?session-token=k",
+            "https://h/p?Credentials=k",
+        ] {
+            assert_eq!(
+                url_credentials(url),
+                Some(UrlCredential::SecretQuery("secret-named")),
+                "{url}"
+            );
+        }
     }
 
     #[test]
@@ -286,6 +434,51 @@ mod tests {
         assert!(names_secret("DbPassword"));
         assert!(!names_secret("Owner"));
         assert!(!names_secret("ConnectionArn"));
+        // Any case, any separator.
+        for name in [
+            "PASS",
+            "db_pass",
+            "PWD",
+            "db-pwd",
+            "PASSWD",
+            "CREDENTIAL",
+            "Credentials",
+            "API_KEY",
+            "apiKey",
+            "ApiKey",
+            "api-key",
+            "PRIVATE_KEY",
+            "privateKey",
+            "CLIENT_SECRET",
+            "clientSecret",
+            "DBPassword",
+            "npmAuthToken",
+            "SESSION_TOKEN",
+            "secret_key",
+            "CONNECTION_STRING",
+            "license-key",
+            "SSH_PASSPHRASE",
+        ] {
+            assert!(names_secret(name), "{name}");
+        }
+        for name in [
+            "PASSWORD_ARN",
+            "ApiKeyId",
+            "TokenName",
+            "SecretsManagerArn",
+            "KEY",
+            "Monkey",
+            "Bypass",
+            "Passage",
+            "AWS_ACCESS_KEY_ID",
+            "OAuthTokenEnabled",
+            "PasswordPolicy",
+        ] {
+            assert!(!names_secret(name), "{name}");
+        }
+        assert_eq!(words("OAuthToken"), ["o", "auth", "token"]);
+        assert_eq!(words("DBPassword"), ["db", "password"]);
+        assert_eq!(words("API_KEY2"), ["api", "key2"]);
         assert!(env_name_says_secret("GITHUB_TOKEN"));
         assert!(env_name_says_secret("AWS_SECRET_ACCESS_KEY"));
         assert!(env_name_says_secret("db-password"));
@@ -304,6 +497,7 @@ mod tests {
         assert!(contains_email("owner jane.doe+ci@example.co.uk"));
         assert!(contains_email("a@b.io"));
         for ok in [
+            "git@github.com:org/repo.git",
             "deploy@prod",
             "@team",
             "v1@2",

@@ -6,12 +6,16 @@
 //! the few classes of request context that matter, never by matching sample text or `Sid`s.
 
 mod condition;
+mod coverage;
 mod glob;
 pub mod questions;
+mod s3_actions;
+mod strict_json;
 
 use serde_json::Value;
 
 pub(crate) use condition::Condition;
+use glob::Dialect;
 pub use glob::Glob;
 pub use questions::{Gap, PolicyAnswers, PolicyVerdict};
 
@@ -54,18 +58,29 @@ pub(crate) struct NameSet {
 }
 
 impl NameSet {
-    /// Does the statement apply to this one name?
-    pub(crate) fn applies_to(&self, name: &str) -> bool {
-        self.patterns.iter().any(|g| g.matches(name)) != self.negated
+    /// Does the statement apply to this one name, for every request? Unknown when only a
+    /// pattern with a policy variable decides it.
+    pub(crate) fn applies_to(&self, name: &str) -> condition::Truth {
+        use condition::Truth;
+        let certain = self.patterns.iter().any(|g| g.certainly_matches(name));
+        let possible = certain || self.patterns.iter().any(|g| g.matches(name));
+        match (certain, possible, self.negated) {
+            (true, _, false) => Truth::True,
+            (true, _, true) => Truth::False,
+            (false, true, _) => Truth::Unknown,
+            (false, false, negated) => {
+                if negated {
+                    Truth::True
+                } else {
+                    Truth::False
+                }
+            }
+        }
     }
 
-    /// Does the statement apply to every name that starts with `prefix`?
-    pub(crate) fn applies_to_all_with_prefix(&self, prefix: &str) -> bool {
-        if self.negated {
-            !self.patterns.iter().any(|g| g.intersects_prefix(prefix))
-        } else {
-            self.patterns.iter().any(|g| g.covers_prefix(prefix))
-        }
+    /// The first policy variable among the patterns, for a finding.
+    pub(crate) fn variable(&self) -> Option<&str> {
+        self.patterns.iter().find_map(Glob::variable)
     }
 }
 
@@ -79,27 +94,43 @@ pub(crate) struct Statement {
 }
 
 impl Policy {
-    /// Parses a policy from its JSON text (as stored in `policyText`).
+    /// Parses a policy from its JSON text (as stored in `policyText`). A key that appears twice
+    /// in one object anywhere is an error naming it (which one AWS keeps is not documented).
     pub fn from_json_text(text: &str) -> Result<Self, PolicyError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| PolicyError {
+        let value: Value = strict_json::parse(text).map_err(|e| PolicyError {
             path: "policy".into(),
-            problem: format!("not valid JSON ({e}); store the bucket policy as a JSON document"),
+            problem: if e.is_data() {
+                e.to_string()
+            } else {
+                format!("not valid JSON ({e}); store the bucket policy as a JSON document")
+            },
         })?;
         Self::from_value(&value)
     }
 
-    /// Parses a policy from a JSON value.
+    /// Parses a policy from a JSON value (duplicate keys, if the text had any, are already
+    /// gone: prefer [`Policy::from_json_text`]).
     pub fn from_value(value: &Value) -> Result<Self, PolicyError> {
         let doc = value
             .as_object()
             .ok_or_else(|| err("policy", "must be a JSON object with a Statement"))?;
+        // IAM JSON policy elements: Version. Policy variables exist only in 2012-10-17; in
+        // 2008-10-17, or with no Version, `${…}` is literal text.
+        let dialect = match doc.get("Version") {
+            None => Dialect::Literal,
+            Some(Value::String(v)) if v == "2012-10-17" => Dialect::Variables,
+            Some(Value::String(v)) if v == "2008-10-17" => Dialect::Literal,
+            Some(_) => return Err(err("Version", "must be \"2012-10-17\" or \"2008-10-17\"")),
+        };
         let statements = match doc.get("Statement") {
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()
-                .map(|(i, s)| parse_statement(s, &format!("Statement[{i}]")))
+                .map(|(i, s)| parse_statement(s, &format!("Statement[{i}]"), dialect))
                 .collect::<Result<_, _>>()?,
-            Some(single @ Value::Object(_)) => vec![parse_statement(single, "Statement")?],
+            Some(single @ Value::Object(_)) => {
+                vec![parse_statement(single, "Statement", dialect)?]
+            }
             Some(_) => return Err(err("Statement", "must be an object or a list of objects")),
             None => return Err(err("Statement", "is missing")),
         };
@@ -124,7 +155,7 @@ fn err(path: &str, problem: &str) -> PolicyError {
     }
 }
 
-fn parse_statement(value: &Value, path: &str) -> Result<Statement, PolicyError> {
+fn parse_statement(value: &Value, path: &str, dialect: Dialect) -> Result<Statement, PolicyError> {
     let obj = value
         .as_object()
         .ok_or_else(|| err(path, "must be an object"))?;
@@ -147,11 +178,11 @@ fn parse_statement(value: &Value, path: &str) -> Result<Statement, PolicyError> 
         // style) does not apply to anyone through a bucket policy: neither is "everyone".
         _ => Principals::Some,
     };
-    let actions = parse_name_set(obj, path, "Action", "NotAction", Glob::case_insensitive)?;
-    let resources = parse_name_set(obj, path, "Resource", "NotResource", Glob::case_sensitive)?;
+    let actions = parse_name_set(obj, path, ("Action", "NotAction"), true, dialect)?;
+    let resources = parse_name_set(obj, path, ("Resource", "NotResource"), false, dialect)?;
     let conditions = match obj.get("Condition") {
         None => Vec::new(),
-        Some(c) => condition::parse_block(c, &format!("{path}.Condition"))?,
+        Some(c) => condition::parse_block(c, &format!("{path}.Condition"), dialect)?,
     };
     Ok(Statement {
         effect,
@@ -183,10 +214,11 @@ fn parse_principal(value: &Value, path: &str) -> Result<Principals, PolicyError>
 fn parse_name_set(
     obj: &serde_json::Map<String, Value>,
     path: &str,
-    positive: &str,
-    negative: &str,
-    compile: fn(&str) -> Glob,
+    (positive, negative): (&str, &str),
+    case_insensitive: bool,
+    dialect: Dialect,
 ) -> Result<NameSet, PolicyError> {
+    let compile = |pattern: &str| Glob::parse(pattern, case_insensitive, dialect);
     let (negated, key, value) = match (obj.get(positive), obj.get(negative)) {
         (Some(v), None) => (false, positive, v),
         (None, Some(v)) => (true, negative, v),
@@ -219,3 +251,9 @@ mod tests;
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod oracle;
+
+#[cfg(test)]
+mod differential;

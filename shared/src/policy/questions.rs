@@ -1,16 +1,23 @@
 //! The three questions the bucket controls ask of a bucket policy.
 //!
-//! Each question names an action (one action, or every S3 action), the bucket's objects, every
-//! principal, and a set of request contexts that must all be denied. A context is denied when
-//! some `Deny` statement certainly applies to it: principal `*`, an action set and resource set
-//! that cover the question, and conditions that are certainly true there. Different statements
-//! may cover different contexts, so a requirement can be met by their union. Allows never
-//! matter: an explicit deny wins over any allow.
+//! Each question names actions (`s3:PutObject`, or every S3 action that applies to objects), the
+//! bucket's objects, every principal, and the classes of request context that must all be
+//! denied. A request is denied when some `Deny` statement certainly applies to it: principal
+//! `*`, its action in the statement's `Action`/`NotAction`, its object in the statement's
+//! `Resource`/`NotResource`, and conditions certainly true for its class. Statements combine
+//! freely: for each class and each action, the statements that certainly apply are collected and
+//! their resource elements must cover every object together, which [`coverage`] decides exactly.
+//! Allows never matter: an explicit deny wins over any allow.
+//!
+//! [`coverage`]: super::coverage
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::condition::{KeyValue, Truth};
-use super::{Effect, Policy, Principals, Statement};
+use super::coverage::{objects_covered, Coverage};
+use super::s3_actions::{OBJECT_ACTIONS, PUT_OBJECT};
+use super::{Effect, NameSet, Policy, Principals, Statement};
 
 /// Header values: absent, the two S3 accepts besides KMS, and the two KMS forms. The first
 /// three are "anything but KMS".
@@ -31,7 +38,7 @@ const OLD_TLS: std::ops::Range<u8> = 1..3;
 
 /// One class of request, as seen by the condition keys artifact-guard models: indexes into
 /// [`SSE`] and [`TLS`], two bytes, so that a [`Gap`] stays small.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct RequestClass {
     sse: u8,
     transport: u8,
@@ -59,6 +66,17 @@ impl RequestClass {
             "s3:x-amz-server-side-encryption" => {
                 self.sse().map_or(KeyValue::Absent, KeyValue::Present)
             }
+            // S3 takes this header only beside `aws:kms`/`aws:kms:dsse` (the user guide's
+            // "Specifying server-side encryption with AWS KMS"); an upload without one, or
+            // relying on default encryption, carries none. With KMS it may name any key or
+            // none: the guide does not say what the context holds then, so it stays undecided.
+            "s3:x-amz-server-side-encryption-aws-kms-key-id" => {
+                if self.sse >= 3 {
+                    KeyValue::Unmodelled
+                } else {
+                    KeyValue::Absent
+                }
+            }
             "aws:securetransport" => KeyValue::Present(if self.transport == PLAIN_HTTP {
                 "false"
             } else {
@@ -71,16 +89,18 @@ impl RequestClass {
         }
     }
 
-    fn describe(self) -> String {
-        let sse = match self.sse() {
+    fn describe_sse(self) -> String {
+        match self.sse() {
             None => "without an x-amz-server-side-encryption header".to_owned(),
             Some(v) => format!("with x-amz-server-side-encryption {v}"),
-        };
-        let transport = match self.tls_version() {
+        }
+    }
+
+    fn describe_transport(self) -> String {
+        match self.tls_version() {
             None => "over plain HTTP".to_owned(),
             Some(v) => format!("over TLS {v}"),
-        };
-        format!("{sse} {transport}")
+        }
     }
 }
 
@@ -92,31 +112,96 @@ enum Question {
     OldTls,
 }
 
-/// Why a question is not answered "denied": the first request class that is not certainly
-/// denied, and the condition key that left it undecided, if any. Kept small (the class is an
-/// index) because every bucket of a snapshot carries three of these; the text is made on demand.
+impl Question {
+    fn classes(self) -> impl Iterator<Item = RequestClass> {
+        match self {
+            Self::UnencryptedUploads => RequestClass::all(SSE_NOT_KMS, ANY_TRANSPORT),
+            Self::InsecureTransport => RequestClass::all(SSE_ANY, PLAIN_HTTP..PLAIN_HTTP + 1),
+            Self::OldTls => RequestClass::all(SSE_ANY, OLD_TLS),
+        }
+    }
+
+    fn actions(self) -> std::ops::Range<usize> {
+        match self {
+            Self::UnencryptedUploads => PUT_OBJECT..PUT_OBJECT + 1,
+            Self::InsecureTransport | Self::OldTls => 0..OBJECT_ACTIONS.len(),
+        }
+    }
+}
+
+/// Why a question is not answered "denied": the first request that is not certainly denied,
+/// described by what the question is about, and the element that left it open. Kept small
+/// (indexes, and text only where a policy supplied it) because every bucket of a snapshot
+/// carries three of these; the sentence is made on demand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
     question: Question,
     class: RequestClass,
+    /// The open request's action.
+    action: u8,
+    /// No action of the question is denied for this class (the detail then names none).
+    every_action_open: bool,
+    /// An object no applying statement covers, when some statement covers others.
+    object: Option<Box<str>>,
+    /// Whether the other request property matters (some other value of it is denied).
+    other_property_matters: bool,
+    /// What could not be decided and so did not count: a condition key, a policy variable.
     undecided: Option<Box<str>>,
+}
+
+#[cfg(test)]
+impl Gap {
+    /// The open request: SSE header, TLS version (none: plain HTTP), action, object (none:
+    /// any), and whether something was undecided.
+    pub(crate) fn witness(
+        &self,
+    ) -> (
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+        Option<&str>,
+        bool,
+    ) {
+        (
+            self.class.sse(),
+            self.class.tls_version(),
+            OBJECT_ACTIONS[usize::from(self.action)],
+            self.object.as_deref(),
+            self.undecided.is_some(),
+        )
+    }
 }
 
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let action = match self.question {
-            Question::UnencryptedUploads => "s3:PutObject",
-            Question::InsecureTransport | Question::OldTls => "every S3 action",
+        let action = if self.every_action_open && self.question != Question::UnencryptedUploads {
+            "S3 requests on objects"
+        } else {
+            OBJECT_ACTIONS[usize::from(self.action)]
         };
-        write!(
-            f,
-            "{action} {} is not denied to every principal on every object",
-            self.class.describe()
-        )?;
-        if let Some(key) = &self.undecided {
+        match self.question {
+            Question::UnencryptedUploads => {
+                write!(f, "s3:PutObject {}", self.class.describe_sse())?;
+                if self.other_property_matters {
+                    write!(f, " {}", self.class.describe_transport())?;
+                }
+            }
+            Question::InsecureTransport | Question::OldTls => {
+                write!(f, "{action} {}", self.class.describe_transport())?;
+                if self.other_property_matters {
+                    write!(f, " {}", self.class.describe_sse())?;
+                }
+            }
+        }
+        f.write_str(" is not denied to every principal")?;
+        match &self.object {
+            Some(object) => write!(f, " (not on {object})")?,
+            None => f.write_str(" on the bucket's objects")?,
+        }
+        if let Some(what) = &self.undecided {
             write!(
                 f,
-                " (a Deny conditioned on {key} cannot be decided, so it does not count)"
+                "; a Deny that depends on {what} cannot be decided, so it does not count"
             )?;
         }
         Ok(())
@@ -126,11 +211,11 @@ impl fmt::Display for Gap {
 /// The answer to one question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyVerdict {
-    /// Every context the question names is denied.
+    /// Every request the question names is denied.
     Denied,
     /// The bucket has no policy, so nothing is denied.
     NoPolicy,
-    /// At least one context is not certainly denied.
+    /// At least one request is not certainly denied.
     NotDenied(Gap),
 }
 
@@ -156,9 +241,9 @@ impl fmt::Display for PolicyVerdict {
 pub struct PolicyAnswers {
     /// Is `s3:PutObject` without SSE-KMS denied to everyone on every object?
     pub unencrypted_uploads: PolicyVerdict,
-    /// Is every S3 action over plain HTTP denied to everyone on every object?
+    /// Is every S3 object action over plain HTTP denied to everyone on every object?
     pub insecure_transport: PolicyVerdict,
-    /// Is every S3 action over TLS 1.0/1.1 denied to everyone on every object?
+    /// Is every S3 object action over TLS 1.0/1.1 denied to everyone on every object?
     pub old_tls: PolicyVerdict,
 }
 
@@ -175,70 +260,227 @@ impl PolicyAnswers {
     /// Asks the three questions of `policy` for the objects of `bucket_arn`
     /// (`arn:<partition>:s3:::<name>`).
     pub fn of(policy: &Policy, bucket_arn: &str) -> Self {
-        let objects = format!("{bucket_arn}/");
+        let mut judge = Judge::new(policy, format!("{bucket_arn}/"));
+        Self {
+            unencrypted_uploads: judge.verdict(Question::UnencryptedUploads),
+            insecure_transport: judge.verdict(Question::InsecureTransport),
+            old_tls: judge.verdict(Question::OldTls),
+        }
+    }
+}
+
+/// Open request: an object left open (when some statement covers others) and what was
+/// undecided.
+type Open = (Option<String>, Option<String>);
+
+/// Answers questions about one policy. Object actions whose action elements decide alike form
+/// one group (usually two: `s3:PutObject` and the rest), and which unions of resource elements
+/// cover the bucket's objects is remembered, so a policy costs a handful of coverage checks.
+struct Judge<'p> {
+    /// The `Deny` statements to every principal.
+    denies: Vec<&'p Statement>,
+    /// `Deny` statements to named principals or with `NotPrincipal`. Together they can deny
+    /// everyone (`Principal` X with `NotPrincipal` X); artifact-guard does not combine
+    /// principals, so where one could apply the gap says so instead of looking certain.
+    partial: Vec<(&'p Statement, Vec<Truth>)>,
+    /// For each object action, its group.
+    group_of: Vec<usize>,
+    /// For each group, whether each deny's action element applies to its actions.
+    groups: Vec<Vec<Truth>>,
+    prefix: String,
+    covered: HashMap<Vec<usize>, Coverage>,
+}
+
+impl<'p> Judge<'p> {
+    fn new(policy: &'p Policy, prefix: String) -> Self {
         let denies: Vec<&Statement> = policy
             .statements
             .iter()
             .filter(|s| s.effect == Effect::Deny && s.principals == Principals::Everyone)
-            .filter(|s| s.resources.applies_to_all_with_prefix(&objects))
             .collect();
-        let put_object: Vec<&Statement> = denies
+        let partial = policy
+            .statements
             .iter()
-            .copied()
-            .filter(|s| s.actions.applies_to("s3:putobject"))
+            .filter(|s| s.effect == Effect::Deny && s.principals == Principals::Some)
+            .map(|s| {
+                let actions = OBJECT_ACTIONS
+                    .iter()
+                    .map(|a| s.actions.applies_to(a))
+                    .collect();
+                (s, actions)
+            })
             .collect();
-        let every_action: Vec<&Statement> = denies
+        let mut groups: Vec<Vec<Truth>> = Vec::new();
+        let group_of = OBJECT_ACTIONS
             .iter()
-            .copied()
-            .filter(|s| s.actions.applies_to_all_with_prefix("s3:"))
+            .map(|action| {
+                let column: Vec<Truth> = denies
+                    .iter()
+                    .map(|s| s.actions.applies_to(action))
+                    .collect();
+                groups.iter().position(|g| *g == column).unwrap_or_else(|| {
+                    groups.push(column);
+                    groups.len() - 1
+                })
+            })
             .collect();
-
-        let uploads = RequestClass::all(SSE_NOT_KMS, ANY_TRANSPORT);
-        let plain_http = RequestClass::all(SSE_ANY, PLAIN_HTTP..PLAIN_HTTP + 1);
-        let old_tls = RequestClass::all(SSE_ANY, OLD_TLS);
         Self {
-            unencrypted_uploads: verdict(&put_object, uploads, Question::UnencryptedUploads),
-            insecure_transport: verdict(&every_action, plain_http, Question::InsecureTransport),
-            old_tls: verdict(&every_action, old_tls, Question::OldTls),
+            denies,
+            partial,
+            group_of,
+            groups,
+            prefix,
+            covered: HashMap::new(),
         }
     }
-}
 
-fn verdict(
-    statements: &[&Statement],
-    classes: impl Iterator<Item = RequestClass>,
-    question: Question,
-) -> PolicyVerdict {
-    for class in classes {
-        let mut undecided: Option<&str> = None;
-        let denied = statements.iter().any(|s| match applies(s, class) {
-            Ok(applies) => applies,
-            Err(key) => {
-                undecided.get_or_insert(key);
-                false
+    /// Each statement's conditions, decided for one class; with what left one undecided.
+    fn conditions(&self, class: RequestClass) -> Vec<Result<bool, String>> {
+        self.denies.iter().map(|s| applies(s, class)).collect()
+    }
+
+    fn verdict(&mut self, question: Question) -> PolicyVerdict {
+        for class in question.classes() {
+            let conditions = self.conditions(class);
+            let mut by_group: HashMap<usize, Option<Open>> = HashMap::new();
+            let mut denied_actions = 0usize;
+            let mut first_gap = None;
+            for action in question.actions() {
+                let group = self.group_of[action];
+                let open = match by_group.get(&group) {
+                    Some(open) if self.partial.is_empty() => open.clone(),
+                    _ => {
+                        let open = self.open_request(class, &conditions, action);
+                        by_group.insert(group, open.clone());
+                        open
+                    }
+                };
+                match open {
+                    None => denied_actions += 1,
+                    Some(open) => {
+                        first_gap.get_or_insert((action, open));
+                    }
+                }
             }
-        });
-        if !denied {
+            let Some((action, (object, undecided))) = first_gap else {
+                continue;
+            };
+            let other_property_matters = self.other_property_matters(question, class, action);
             return PolicyVerdict::NotDenied(Gap {
                 question,
                 class,
-                undecided: undecided.map(Box::from),
+                action: u8::try_from(action).unwrap_or(u8::MAX),
+                every_action_open: denied_actions == 0,
+                object: object.map(Box::from),
+                other_property_matters,
+                // A condition key or variable comes from the policy: repeated cut, like any input.
+                undecided: undecided.map(|u| crate::quote::cut(&u).into()),
             });
         }
+        PolicyVerdict::Denied
     }
-    PolicyVerdict::Denied
+
+    /// `None` when every object is denied for this action and class; otherwise an object left
+    /// open (when some statement covers others) and what was undecided.
+    fn open_request(
+        &mut self,
+        class: RequestClass,
+        conditions: &[Result<bool, String>],
+        action: usize,
+    ) -> Option<Open> {
+        let group = self.group_of[action];
+        let mut applying = Vec::new();
+        let mut undecided: Option<String> = self
+            .partial
+            .iter()
+            .any(|(s, actions)| actions[action] != Truth::False && applies(s, class) != Ok(false))
+            .then(|| "its Principal element (named principals, or NotPrincipal)".to_owned());
+        let column = &self.groups[group];
+        for (i, (statement, condition)) in self.denies.iter().zip(conditions).enumerate() {
+            match (column[i], condition) {
+                (Truth::False, _) | (_, Ok(false)) => {}
+                (Truth::True, Ok(true)) => applying.push(i),
+                (Truth::Unknown, _) => {
+                    undecided.get_or_insert_with(|| {
+                        let var = statement.actions.variable().unwrap_or("a policy variable");
+                        format!("{var} in its action element")
+                    });
+                }
+                (Truth::True, Err(key)) => {
+                    undecided.get_or_insert_with(|| key.clone());
+                }
+            }
+        }
+        let coverage = match self.covered.get(&applying) {
+            Some(c) => c.clone(),
+            None => {
+                let sets: Vec<&NameSet> = applying
+                    .iter()
+                    .map(|&i| &self.denies[i].resources)
+                    .collect();
+                let c = objects_covered(&self.prefix, &sets);
+                self.covered.insert(applying.clone(), c.clone());
+                c
+            }
+        };
+        match coverage {
+            Coverage::Covered => None,
+            Coverage::TooComplex => {
+                Some((
+                    None,
+                    Some(undecided.unwrap_or_else(|| {
+                        "resource patterns too many to compare exactly".to_owned()
+                    })),
+                ))
+            }
+            Coverage::Gap(object) => {
+                let variable = applying
+                    .iter()
+                    .find_map(|&i| self.denies[i].resources.variable())
+                    .map(|v| format!("{v} in its resource element"));
+                let object = (!applying.is_empty()).then_some(object);
+                Some((object, undecided.or(variable)))
+            }
+        }
+    }
+
+    /// Whether the request property the question does not range over by name (the transport
+    /// for uploads, the encryption header for transport) decides the gap: some other value of
+    /// it, for the same action, is denied.
+    fn other_property_matters(
+        &mut self,
+        question: Question,
+        class: RequestClass,
+        action: usize,
+    ) -> bool {
+        let others: Vec<RequestClass> = match question {
+            Question::UnencryptedUploads => ANY_TRANSPORT
+                .map(|transport| RequestClass { transport, ..class })
+                .collect(),
+            Question::InsecureTransport | Question::OldTls => {
+                SSE_ANY.map(|sse| RequestClass { sse, ..class }).collect()
+            }
+        };
+        others.into_iter().filter(|o| *o != class).any(|other| {
+            let conditions = self.conditions(other);
+            self.open_request(other, &conditions, action).is_none()
+        })
+    }
 }
 
 /// `Ok(true)` when every condition certainly holds, `Ok(false)` when one certainly fails,
-/// `Err(key)` when the answer hangs on a condition the model cannot decide.
-fn applies(statement: &Statement, class: RequestClass) -> Result<bool, &str> {
+/// `Err(what)` when the answer hangs on a condition the model cannot decide.
+fn applies(statement: &Statement, class: RequestClass) -> Result<bool, String> {
     let mut undecided = None;
     for condition in &statement.conditions {
         match condition.evaluate(class.value_of(&condition.key)) {
             Truth::True => {}
             Truth::False => return Ok(false),
             Truth::Unknown => {
-                undecided.get_or_insert(condition.key.as_str());
+                undecided.get_or_insert_with(|| match condition.variable() {
+                    Some(var) => format!("{var} in a condition on {}", condition.key),
+                    None => condition.key.clone(),
+                });
             }
         }
     }

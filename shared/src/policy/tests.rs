@@ -330,3 +330,236 @@ fn malformed_policies_name_the_field() {
     let e = Policy::from_json_text("{not json").expect_err("must be rejected");
     assert!(e.to_string().contains("not valid JSON"), "{e}");
 }
+
+fn gap_text(verdict: &super::PolicyVerdict) -> String {
+    match verdict {
+        super::PolicyVerdict::NotDenied(gap) => gap.to_string(),
+        other => panic!("expected NotDenied, got {other:?}"),
+    }
+}
+
+fn deny(
+    action: serde_json::Value,
+    resource: (&str, &str),
+    condition: serde_json::Value,
+) -> serde_json::Value {
+    let mut s = json!({"Effect": "Deny", "Principal": "*", "Action": action});
+    s[resource.0] = json!(resource.1);
+    if !condition.is_null() {
+        s["Condition"] = condition;
+    }
+    s
+}
+
+const OBJECTS: (&str, &str) = ("Resource", "arn:aws:s3:::artifacts/*");
+const HTTP: fn() -> serde_json::Value = || json!({"Bool": {"aws:SecureTransport": "false"}});
+
+/// IAM user guide, "Multivalued context keys" (ForAnyValue): the condition returns false when
+/// the key is missing from the request or its value set is empty, whatever the operator,
+/// negated and IfExists included.
+#[test]
+fn for_any_value_on_an_absent_key_never_denies() {
+    for op in [
+        "ForAnyValue:StringNotEquals",
+        "ForAnyValue:StringNotEqualsIfExists",
+        "ForAnyValue:StringNotLike",
+    ] {
+        let a = answers(json!({"Statement": [deny(json!("s3:PutObject"), OBJECTS,
+            json!({op: {"s3:x-amz-server-side-encryption": "aws:kms"}}))]}));
+        let why = gap_text(&a.unencrypted_uploads);
+        assert!(
+            why.starts_with("s3:PutObject without an x-amz-server-side-encryption header"),
+            "{op}: {why}"
+        );
+    }
+    // s3:TlsVersion is absent over plain HTTP: ForAnyValue cannot deny it.
+    let a = answers(json!({"Statement": [deny(json!("s3:*"), OBJECTS,
+        json!({"ForAnyValue:NumericLessThan": {"s3:TlsVersion": "1.2"}}))]}));
+    assert!(
+        a.old_tls.is_denied(),
+        "TLS 1.0 and 1.1 are present, and less: {a:?}"
+    );
+    let plain = answers(json!({"Statement": [deny(json!("s3:*"), OBJECTS,
+        json!({"ForAnyValue:NumericNotEquals": {"s3:TlsVersion": ["1.2", "1.3"]}})),
+        deny(json!("s3:*"), OBJECTS, json!({"Bool": {"aws:SecureTransport": "true"}}))]}));
+    assert!(!plain.insecure_transport.is_denied(), "{plain:?}");
+}
+
+/// Same page (ForAllValues): true when the key is missing or its value set is empty.
+#[test]
+fn for_all_values_on_an_absent_key_denies() {
+    let a = answers(json!({"Statement": [deny(json!("s3:*"), OBJECTS,
+        json!({"ForAllValues:NumericLessThan": {"s3:TlsVersion": "1.2"}}))]}));
+    assert!(a.insecure_transport.is_denied(), "{a:?}");
+    assert!(a.old_tls.is_denied(), "{a:?}");
+}
+
+/// IAM user guide, "IAM policy elements: Variables and tags": in a 2012-10-17 policy a
+/// variable in NotResource is substituted per request, so it may carve this bucket's objects
+/// out of the deny for some caller.
+#[test]
+fn a_variable_in_not_resource_never_counts_as_covering() {
+    let doc = |version: Option<&str>| {
+        let mut d = json!({"Statement": [deny(json!("s3:*"),
+            ("NotResource", "arn:aws:s3:::artifacts/home/${aws:username}/*"), HTTP())]});
+        if let Some(v) = version {
+            d["Version"] = json!(v);
+        }
+        answers(d)
+    };
+    let why = gap_text(&doc(Some("2012-10-17")).insecure_transport);
+    assert!(
+        why.contains("${aws:username} in its resource element"),
+        "{why}"
+    );
+    // "IAM JSON policy elements: Version": before 2012-10-17 `${…}` is literal text, so only
+    // that literal folder is carved out.
+    let literal = doc(Some("2008-10-17"));
+    let why = gap_text(&literal.insecure_transport);
+    assert!(
+        why.contains("(not on arn:aws:s3:::artifacts/home/${aws:username}/"),
+        "{why}"
+    );
+    assert_eq!(doc(None), literal);
+}
+
+/// Same page, "Specifying special characters": `${*}`, `${?}`, `${$}` are literals.
+#[test]
+fn escaped_characters_are_literal_in_resources() {
+    let a = answers(json!({"Version": "2012-10-17", "Statement": [
+        deny(json!("s3:*"), ("Resource", "arn:aws:s3:::artifacts/${*}"), HTTP())]}));
+    let why = gap_text(&a.insecure_transport);
+    assert!(!why.contains("cannot be decided"), "{why}");
+}
+
+/// "Condition operators", "Numeric condition operators": integers and decimals only.
+#[test]
+fn numbers_iam_does_not_accept_are_undecidable() {
+    for value in ["infinity", "NaN", "1e0", "0x1", "1.2e0"] {
+        let a = answers(json!({"Statement": [deny(json!("s3:*"), OBJECTS,
+            json!({"NumericLessThan": {"s3:TlsVersion": value}}))]}));
+        let why = gap_text(&a.old_tls);
+        assert!(why.contains("depends on s3:tlsversion"), "{value}: {why}");
+    }
+}
+
+/// The JSON of a policy with a key twice: which one AWS keeps is not documented.
+#[test]
+fn duplicate_keys_make_the_policy_unreadable_naming_key_and_statement() {
+    let text = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::artifacts/*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Effect": "Deny", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}"#;
+    let e = Policy::from_json_text(text).expect_err("duplicate Effect");
+    assert!(
+        e.to_string()
+            .contains("duplicate key \"Effect\" in Statement[1]"),
+        "{e}"
+    );
+    let facts = crate::facts::BucketFacts::policy_from_text(Some(text), BUCKET);
+    assert!(
+        matches!(facts, crate::facts::Fact::Unknown(ref why) if why.contains("duplicate key \"Effect\"")),
+        "{facts:?}"
+    );
+}
+
+/// "Policy evaluation logic": any applicable explicit deny wins, whichever statement it is in,
+/// so Deny NotAction X and Deny Action X together deny every action.
+#[test]
+fn an_action_and_its_complement_together_deny_every_action() {
+    let a = answers(json!({"Statement": [
+        deny(json!("s3:GetObject"), OBJECTS, HTTP()),
+        {"Effect": "Deny", "Principal": "*", "NotAction": "s3:GetObject",
+         "Resource": "arn:aws:s3:::artifacts/*", "Condition": HTTP()}]}));
+    assert!(a.insecure_transport.is_denied(), "{a:?}");
+    // An action that never applies to objects, carved out, leaves every object action denied.
+    let a = answers(json!({"Statement": [{"Effect": "Deny", "Principal": "*",
+        "NotAction": ["s3:ListAllMyBuckets", "s3:GetBucketPolicy"],
+        "Resource": "arn:aws:s3:::artifacts/*", "Condition": HTTP()}]}));
+    assert!(a.insecure_transport.is_denied(), "{a:?}");
+    // One object action carved out is named.
+    let a = answers(json!({"Statement": [{"Effect": "Deny", "Principal": "*",
+        "NotAction": "s3:RestoreObject", "Resource": "arn:aws:s3:::artifacts/*", "Condition": HTTP()}]}));
+    let why = gap_text(&a.insecure_transport);
+    assert!(
+        why.starts_with("s3:RestoreObject over plain HTTP is not denied"),
+        "{why}"
+    );
+}
+
+/// The same rule across resources: Deny on `logs/*` and Deny on everything but `logs/*`.
+#[test]
+fn a_resource_and_its_complement_together_deny_every_object() {
+    let a = answers(json!({"Statement": [
+        deny(json!("s3:*"), ("Resource", "arn:aws:s3:::artifacts/logs/*"), HTTP()),
+        deny(json!("s3:*"), ("NotResource", "arn:aws:s3:::artifacts/logs/*"), HTTP())]}));
+    assert!(a.insecure_transport.is_denied(), "{a:?}");
+    let a = answers(json!({"Statement": [
+        deny(json!("s3:*"), ("Resource", "arn:aws:s3:::artifacts/logs/*"), HTTP())]}));
+    let why = gap_text(&a.insecure_transport);
+    assert!(
+        why.contains("(not on arn:aws:s3:::artifacts/"),
+        "names an object left open: {why}"
+    );
+}
+
+/// Amazon S3 user guide, "Requiring SSE-KMS for all objects written to a bucket" and
+/// "Specifying server-side encryption with AWS KMS": the key id header comes only with
+/// aws:kms or aws:kms:dsse, so an upload without SSE-KMS (or relying on default encryption)
+/// carries no key id.
+#[test]
+fn the_kms_key_id_header_is_absent_from_uploads_without_sse_kms() {
+    let key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+    let arn = "arn:aws:kms:eu-west-1:111122223333:key/k1";
+    for condition in [
+        json!({"Null": {key_id: "true"}}),
+        json!({"StringNotEquals": {key_id: arn}}),
+        json!({"ArnNotEqualsIfExists": {key_id: arn}}),
+    ] {
+        let a = answers(
+            json!({"Statement": [deny(json!("s3:PutObject"), OBJECTS, condition.clone())]}),
+        );
+        assert!(a.unencrypted_uploads.is_denied(), "{condition}: {a:?}");
+    }
+    // With KMS the header may name any key: a transport deny that hangs on it is undecided.
+    let a = answers(json!({"Statement": [deny(json!("s3:*"), OBJECTS,
+        json!({"Bool": {"aws:SecureTransport": "false"}, "StringNotEquals": {key_id: arn}}))]}));
+    let why = gap_text(&a.insecure_transport);
+    assert!(why.contains(key_id), "{why}");
+}
+
+/// A detail names only what its question is about.
+#[test]
+fn details_name_only_the_request_properties_that_matter() {
+    let a = answers(json!({"Statement": []}));
+    assert_eq!(
+        gap_text(&a.insecure_transport),
+        "S3 requests on objects over plain HTTP is not denied to every principal on the bucket's objects"
+    );
+    assert_eq!(
+        gap_text(&a.unencrypted_uploads),
+        "s3:PutObject without an x-amz-server-side-encryption header is not denied to every principal on the bucket's objects"
+    );
+    // Uploads denied only over TLS: the transport matters and is named.
+    let a = answers(json!({"Statement": [deny(json!("s3:PutObject"), OBJECTS,
+        json!({"Bool": {"aws:SecureTransport": "true"}, "Null": {"s3:x-amz-server-side-encryption": "true"}}))]}));
+    assert!(
+        gap_text(&a.unencrypted_uploads).contains("header over plain HTTP"),
+        "{a:?}"
+    );
+}
+
+/// A Deny to named principals and one with NotPrincipal of the same can deny everyone
+/// together; artifact-guard does not combine principals and says so rather than look certain.
+#[test]
+fn principal_and_not_principal_are_reported_as_undecided() {
+    let a = answers(json!({"Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*",
+         "Resource": "arn:aws:s3:::artifacts/*", "Condition": HTTP()},
+        {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*",
+         "Resource": "arn:aws:s3:::artifacts/*", "Condition": HTTP()}]}));
+    assert!(
+        gap_text(&a.insecure_transport).contains("Principal element"),
+        "{a:?}"
+    );
+}
