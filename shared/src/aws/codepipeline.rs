@@ -204,43 +204,35 @@ fn free_form_fields(declaration: &PipelineDeclaration) -> Vec<Field> {
         ));
         let mut patterns: Vec<(String, &str)> = Vec::new();
         for (j, push) in git.push().iter().enumerate() {
-            let filters = [
-                (
-                    "branches",
-                    push.branches().map(|f| (f.includes(), f.excludes())),
-                ),
-                (
-                    "filePaths",
-                    push.file_paths().map(|f| (f.includes(), f.excludes())),
-                ),
-                ("tags", push.tags().map(|f| (f.includes(), f.excludes()))),
-            ];
-            for (kind, lists) in filters {
-                if let Some((includes, excludes)) = lists {
-                    for p in includes.iter().chain(excludes) {
-                        patterns.push((format!("push[{j}].{kind}"), p.as_str()));
-                    }
-                }
-            }
+            let at = |kind: &str| format!("push[{j}].{kind}");
+            add_patterns(
+                at("branches"),
+                push.branches().map(|f| (f.includes(), f.excludes())),
+                &mut patterns,
+            );
+            add_patterns(
+                at("filePaths"),
+                push.file_paths().map(|f| (f.includes(), f.excludes())),
+                &mut patterns,
+            );
+            add_patterns(
+                at("tags"),
+                push.tags().map(|f| (f.includes(), f.excludes())),
+                &mut patterns,
+            );
         }
         for (j, pull) in git.pull_request().iter().enumerate() {
-            let filters = [
-                (
-                    "branches",
-                    pull.branches().map(|f| (f.includes(), f.excludes())),
-                ),
-                (
-                    "filePaths",
-                    pull.file_paths().map(|f| (f.includes(), f.excludes())),
-                ),
-            ];
-            for (kind, lists) in filters {
-                if let Some((includes, excludes)) = lists {
-                    for p in includes.iter().chain(excludes) {
-                        patterns.push((format!("pullRequest[{j}].{kind}"), p.as_str()));
-                    }
-                }
-            }
+            let at = |kind: &str| format!("pullRequest[{j}].{kind}");
+            add_patterns(
+                at("branches"),
+                pull.branches().map(|f| (f.includes(), f.excludes())),
+                &mut patterns,
+            );
+            add_patterns(
+                at("filePaths"),
+                pull.file_paths().map(|f| (f.includes(), f.excludes())),
+                &mut patterns,
+            );
         }
         out.extend(
             patterns
@@ -249,4 +241,20 @@ fn free_form_fields(declaration: &PipelineDeclaration) -> Vec<Field> {
         );
     }
     out
+}
+
+/// A trigger filter's include and exclude patterns, each at `at`.
+fn add_patterns<'a>(
+    at: String,
+    filter: Option<(&'a [String], &'a [String])>,
+    out: &mut Vec<(String, &'a str)>,
+) {
+    if let Some((includes, excludes)) = filter {
+        out.extend(
+            includes
+                .iter()
+                .chain(excludes)
+                .map(|p| (at.clone(), p.as_str())),
+        );
+    }
 }

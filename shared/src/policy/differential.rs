@@ -127,7 +127,7 @@ fn condition() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn statement() -> impl Strategy<Value = Value> {
+pub(super) fn statement() -> impl Strategy<Value = Value> {
     (
         prop_oneof![Just("Allow"), Just("Deny"), Just("Deny")],
         principal(),
