@@ -11,7 +11,7 @@ use artifact_guard_tests::proxy::{Fault, FaultProxy};
 use artifact_guard_tests::{block_on, fault_test_limits, root, sdk_config_at, Moto};
 use aws_lambda_events::event::config::ConfigEvent;
 use config_rule::error::RuleError;
-use config_rule::handler::{handle, Deps, RuleResult};
+use config_rule::handler::{handle, Deps, Home, NoRoles, RuleResult};
 use serde_json::Value;
 
 struct Rig {
@@ -33,6 +33,9 @@ impl Rig {
             scope_cache: ScopeCache::default(),
             concurrency: 4,
             calls: AwsAccount::calls,
+            roles: NoRoles::default(),
+            session_calls: AwsAccount::calls,
+            home: Home::default(),
         };
         Self {
             _moto: moto,

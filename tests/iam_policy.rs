@@ -25,6 +25,10 @@ const NOT_CALLED: [(&str, &str); 4] = [
     ("s3", "create_session"),
 ];
 
+/// Calls a binary makes on purpose through aws-config's STS provider (excluded above as a
+/// credential source): config-rule assumes the member accounts' execution role.
+const ASSUMES_ROLES: [&str; 1] = ["config-rule"];
+
 /// `aws_sdk_<service>::operation::<operation>` names of every operation `binary` can send.
 fn sdk_operations(binary: &str) -> BTreeSet<(String, String)> {
     let out = run(Command::new("nm").arg("--demangle").arg(bin(binary)), None);
@@ -99,6 +103,11 @@ fn needed(binary: &str) -> BTreeSet<String> {
                 .any(|(s, o)| s == service && (*o == "*" || o == operation))
         })
         .flat_map(|(service, operation)| iam_actions(&service, &operation))
+        .chain(
+            ASSUMES_ROLES
+                .contains(&binary)
+                .then(|| "sts:AssumeRole".to_owned()),
+        )
         .collect()
 }
 

@@ -154,10 +154,17 @@ impl Moto {
 
     /// Creates the test account (`tests/moto/account.py`); returns what it printed (key ids).
     pub fn create_account(&self) -> serde_json::Value {
+        self.create_account_as(None)
+    }
+
+    /// Creates the test account in the account of `role_arn` (assumed through moto's STS), or
+    /// in the default account.
+    pub fn create_account_as(&self, role_arn: Option<&str>) -> serde_json::Value {
         let out = run(
             Command::new(venv_bin("python"))
                 .arg(root().join("tests/moto/account.py"))
-                .arg(&self.endpoint),
+                .arg(&self.endpoint)
+                .args(role_arn),
             None,
         );
         assert!(

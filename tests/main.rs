@@ -13,4 +13,5 @@ mod hostile_input;
 mod iam_policy;
 mod live_moto;
 mod log_secrets;
+mod organization_moto;
 mod pipeline_check_moto;

@@ -2,7 +2,9 @@
 artifact buckets (one protected, one on AES256, one on an asymmetric key, one tagged), and
 pipelines that use them. Prints the created key ids as JSON on stdout.
 
-Usage: python account.py ENDPOINT_URL
+Usage: python account.py ENDPOINT_URL [ROLE_ARN]
+With ROLE_ARN, the account is made in that role's account, through sts:AssumeRole (moto keeps a
+backend per account), as an organization member would be.
 """
 import json
 import sys
@@ -11,6 +13,10 @@ import boto3
 
 endpoint = sys.argv[1]
 kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+if len(sys.argv) > 2:
+    creds = boto3.client("sts", **kw).assume_role(RoleArn=sys.argv[2], RoleSessionName="setup")["Credentials"]
+    kw.update(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+              aws_session_token=creds["SessionToken"])
 s3 = boto3.client("s3", **kw)
 kms = boto3.client("kms", **kw)
 codepipeline = boto3.client("codepipeline", **kw)

@@ -1,6 +1,7 @@
 //! The rule's one error type, mapped to a stable Lambda `Diagnostic` so that alarms can key on
 //! `errorType`: `InvalidEvent` (fix the event or the rule parameters), `Retryable` (Config
-//! invokes the rule again: throttling, 5xx, out of time), `NonRetryable`.
+//! invokes the rule again: throttling, 5xx, out of time), `RoleNotAssumable` (fix the member
+//! account's execution role or its trust policy), `NonRetryable`.
 
 use lambda_runtime::Diagnostic;
 
@@ -18,6 +19,9 @@ pub enum RuleError {
     /// Config did not accept some evaluations, twice.
     #[error("config:PutEvaluations rejected {count} evaluation(s) twice, first {resource}; the rule will be retried")]
     Rejected { count: usize, resource: String },
+    /// The execution role in the event's account could not be assumed.
+    #[error(transparent)]
+    Role(#[from] artifact_guard::live::SessionError),
     /// The invocation's deadline came before every evaluation was reported.
     #[error("out of time after {after_ms} ms before every evaluation was reported; Config invokes the rule again (raise the function's Timeout if this repeats)")]
     OutOfTime { after_ms: u128 },
@@ -30,6 +34,7 @@ impl From<RuleError> for Diagnostic {
             RuleError::Aws(e) if e.retryable() => "Retryable",
             RuleError::Rejected { .. } | RuleError::OutOfTime { .. } => "Retryable",
             RuleError::Aws(_) => "NonRetryable",
+            RuleError::Role(_) => "RoleNotAssumable",
         };
         Diagnostic {
             error_type: error_type.to_owned(),

@@ -48,6 +48,9 @@ pub struct RuleRequest {
     pub test_mode: bool,
     pub left_scope: bool,
     pub account_id: Option<String>,
+    /// The partition of the rule's ARN (`aws`, `aws-cn`, `aws-us-gov`), when the event names
+    /// the rule.
+    pub partition: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +165,12 @@ impl TryFrom<ConfigEvent> for RuleRequest {
             result_token,
             left_scope: event.event_left_scope,
             account_id: event.account_id.or(invoking.aws_account_id),
+            partition: event
+                .config_rule_arn
+                .as_deref()
+                .and_then(|arn| arn.split(':').nth(1))
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
         })
     }
 }

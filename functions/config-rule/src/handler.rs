@@ -8,7 +8,10 @@ use serde::Serialize;
 use tracing::info;
 
 use artifact_guard::facts::{ConfigurationItem, Fact, ResourceFacts, Subject};
-use artifact_guard::live::{self, EvaluationSink, GatherStats, ScopeCache, Sources};
+use artifact_guard::live::{
+    self, EvaluationSink, GatherStats, RoleSessions, ScopeCache, Session, SessionError, Sources,
+};
+use artifact_guard::quote;
 use artifact_guard::{
     Assessor, Compliance, Evaluation, Inventory, RuleParameters, Scope, ScopeIndex,
 };
@@ -18,17 +21,96 @@ use crate::event::{kind_of, RuleRequest, Trigger};
 use crate::report::report;
 
 /// What the handler needs, built once per process.
-pub struct Deps<S, E> {
-    /// Live facts.
+pub struct Deps<S, E, R: RoleSessions = NoRoles<S, E>> {
+    /// Live facts of the function's own account.
     pub sources: S,
-    /// Where evaluations go.
+    /// Where the function's own account's evaluations go.
     pub sink: E,
-    /// Scope index shared by warm invocations.
+    /// Scope index of the function's own account, shared by warm invocations.
     pub scope_cache: ScopeCache,
     /// Concurrent reads during a sweep.
     pub concurrency: usize,
     /// AWS calls made so far by `sources`, for the summary line.
     pub calls: fn(&S) -> u64,
+    /// Sessions in member accounts, for rules with `executionRoleName`.
+    pub roles: R,
+    /// AWS calls made so far by a session's sources.
+    pub session_calls: fn(&R::Sources) -> u64,
+    /// The function's own account and partition.
+    pub home: Home,
+}
+
+/// No sessions in other accounts: a rule with `executionRoleName` is refused.
+pub struct NoRoles<S, E>(std::marker::PhantomData<(S, E)>);
+
+impl<S, E> Default for NoRoles<S, E> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<S: Sources, E: EvaluationSink> RoleSessions for NoRoles<S, E> {
+    type Sources = S;
+    type Sink = E;
+
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<Arc<Session<S, E>>, SessionError> {
+        Err(SessionError {
+            role_arn: role_arn.to_owned(),
+            account: account.to_owned(),
+            reason: "this deployment assumes no roles".into(),
+        })
+    }
+
+    fn assumed(&self) -> u64 {
+        0
+    }
+}
+
+/// The function's own account and partition, learned from its ARN
+/// (`arn:<partition>:lambda:<region>:<account>:function:<name>`) on the first invocation.
+#[derive(Debug, Default)]
+pub struct Home(std::sync::OnceLock<(String, String)>);
+
+impl Home {
+    /// A home known in advance (tests, the CLI).
+    pub fn known(account: &str, partition: &str) -> Self {
+        let home = Self::default();
+        let _ = home.0.set((account.to_owned(), partition.to_owned()));
+        home
+    }
+
+    /// Learns the home from the invoked function's ARN; later calls change nothing.
+    pub fn learn(&self, function_arn: &str) {
+        let parts: Vec<&str> = function_arn.split(':').collect();
+        if parts.len() >= 5 && parts[0] == "arn" && is_account_id(parts[4]) {
+            let _ = self.0.set((parts[4].to_owned(), parts[1].to_owned()));
+        }
+    }
+
+    fn account(&self) -> Option<&str> {
+        self.0.get().map(|(a, _)| a.as_str())
+    }
+
+    fn partition(&self) -> Option<&str> {
+        self.0.get().map(|(_, p)| p.as_str())
+    }
+}
+
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One account as the rule sees it: its readers, sink and scope cache.
+struct Account<'a, S, E> {
+    sources: &'a S,
+    sink: &'a E,
+    scope_cache: &'a ScopeCache,
+    concurrency: usize,
+    calls: &'a dyn Fn() -> u64,
 }
 
 /// The function's result: the evaluations it reported (so `cargo lambda invoke` and
@@ -53,10 +135,10 @@ struct Ctx<'a> {
 pub const DEADLINE_RESERVE: Duration = Duration::from_millis(300);
 
 /// Handles one Config event before `deadline`.
-pub async fn handle<S: Sources, E: EvaluationSink>(
+pub async fn handle<S: Sources, E: EvaluationSink, R: RoleSessions>(
     event: ConfigEvent,
     deadline: tokio::time::Instant,
-    deps: &Deps<S, E>,
+    deps: &Deps<S, E, R>,
 ) -> Result<RuleResult, RuleError> {
     let started = tokio::time::Instant::now();
     let stop_at = deadline.checked_sub(DEADLINE_RESERVE).unwrap_or(deadline);
@@ -68,11 +150,87 @@ pub async fn handle<S: Sources, E: EvaluationSink>(
     }
 }
 
-async fn evaluate<S: Sources, E: EvaluationSink>(
+/// Picks the account the event is judged in: the function's own, or, with
+/// `executionRoleName`, a session of that role in the event's account (never the event's
+/// `executionRoleArn`, Config's service-linked role, which a function cannot assume).
+async fn evaluate<S: Sources, E: EvaluationSink, R: RoleSessions>(
     event: ConfigEvent,
-    deps: &Deps<S, E>,
+    deps: &Deps<S, E, R>,
 ) -> Result<RuleResult, RuleError> {
-    let calls_before = (deps.calls)(&deps.sources);
+    let request = RuleRequest::try_from(event)?;
+    tracing::trace!(
+        message_type = request.trigger.message_type(),
+        test_mode = request.test_mode,
+        left_scope = request.left_scope,
+        "event parsed"
+    );
+    let event_account = request.account_id.clone();
+    match (&request.parameters.execution_role_name, event_account) {
+        (Some(role), Some(account)) => {
+            if !is_account_id(&account) {
+                return Err(RuleError::InvalidEvent {
+                    field: "accountId".into(),
+                    problem: format!("{} is not an AWS account id", quote::quoted(&account)),
+                });
+            }
+            let partition = request
+                .partition
+                .as_deref()
+                .or(deps.home.partition())
+                .unwrap_or("aws");
+            let role_arn = format!("arn:{partition}:iam::{account}:role/{role}");
+            let session = deps.roles.session(&role_arn, &account).await?;
+            let calls = || (deps.session_calls)(&session.sources);
+            let view = Account {
+                sources: &session.sources,
+                sink: &session.sink,
+                scope_cache: &session.scope_cache,
+                concurrency: deps.concurrency,
+                calls: &calls,
+            };
+            let result = judge(request, &view).await;
+            info!(account = %account, assume_role_calls = deps.roles.assumed(), "judged through the execution role");
+            result
+        }
+        (Some(_), None) => Err(RuleError::InvalidEvent {
+            field: "accountId".into(),
+            problem: "is missing, so the account whose execution role to assume is not known"
+                .into(),
+        }),
+        (None, account) => {
+            if let (Some(account), Some(home)) = (account.as_deref(), deps.home.account()) {
+                if account != home {
+                    return Err(RuleError::InvalidEvent {
+                        field: "accountId".into(),
+                        problem: format!(
+                            "is {}, not this function's account {home}: an organization rule \
+                             needs the rule parameter executionRoleName, the role artifact-guard \
+                             assumes in each member (org/member.yaml makes \
+                             artifact-guard-execution)",
+                            quote::quoted(account)
+                        ),
+                    });
+                }
+            }
+            let calls = || (deps.calls)(&deps.sources);
+            let view = Account {
+                sources: &deps.sources,
+                sink: &deps.sink,
+                scope_cache: &deps.scope_cache,
+                concurrency: deps.concurrency,
+                calls: &calls,
+            };
+            judge(request, &view).await
+        }
+    }
+}
+
+/// Judges the event's resources in one account and reports there.
+async fn judge<S: Sources, E: EvaluationSink>(
+    request: RuleRequest,
+    account: &Account<'_, S, E>,
+) -> Result<RuleResult, RuleError> {
+    let calls_before = (account.calls)();
     let RuleRequest {
         trigger,
         parameters,
@@ -80,13 +238,8 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
         test_mode,
         left_scope,
         account_id,
-    } = RuleRequest::try_from(event)?;
-    tracing::trace!(
-        message_type = trigger.message_type(),
-        test_mode,
-        left_scope,
-        "event parsed"
-    );
+        ..
+    } = request;
     let ctx = Ctx {
         parameters: &parameters,
         left_scope,
@@ -96,9 +249,9 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
     let message_type = trigger.message_type();
     let evaluations = match trigger {
         Trigger::Periodic { notification_time } => {
-            periodic(&ctx, &notification_time, deps, &mut stats).await?
+            periodic(&ctx, &notification_time, account, &mut stats).await?
         }
-        Trigger::Change(item) => vec![change(*item, &ctx, deps, &mut stats).await?],
+        Trigger::Change(item) => vec![change(*item, &ctx, account, &mut stats).await?],
         Trigger::Oversized {
             resource_type,
             resource_id,
@@ -116,21 +269,23 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
             let evaluation = match (gone_status, kind_of(&resource_type)) {
                 (Some(status), _) => na(format!("configuration item status is {status}")),
                 (None, None) => na(format!("{resource_type} is not assessed by artifact-guard")),
-                (None, Some(kind)) => match deps.sources.latest_item(kind, &resource_id).await? {
-                    Some(item) => change(item, &ctx, deps, &mut stats).await?,
-                    // Config announced a change it cannot show: fail closed, and say so.
-                    None => Evaluation::unreadable(
-                        &resource_type,
-                        &resource_id,
-                        captured_at.as_deref(),
-                        "config:GetResourceConfigHistory returned no configuration item".into(),
-                    ),
-                },
+                (None, Some(kind)) => {
+                    match account.sources.latest_item(kind, &resource_id).await? {
+                        Some(item) => change(item, &ctx, account, &mut stats).await?,
+                        // Config announced a change it cannot show: fail closed, and say so.
+                        None => Evaluation::unreadable(
+                            &resource_type,
+                            &resource_id,
+                            captured_at.as_deref(),
+                            "config:GetResourceConfigHistory returned no configuration item".into(),
+                        ),
+                    }
+                }
             };
             vec![evaluation]
         }
     };
-    report(&deps.sink, &evaluations, &result_token, test_mode).await?;
+    report(account.sink, &evaluations, &result_token, test_mode).await?;
     let non_compliant = evaluations
         .iter()
         .filter(|e| e.compliance_type == Compliance::NonCompliant)
@@ -144,7 +299,7 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
         from_config = stats.from_config,
         buckets_from_s3 = stats.buckets_from_s3,
         keys_from_kms = stats.keys_from_kms,
-        api_calls = (deps.calls)(&deps.sources) - calls_before,
+        api_calls = (account.calls)() - calls_before,
         "reported"
     );
     Ok(RuleResult {
@@ -157,7 +312,7 @@ async fn evaluate<S: Sources, E: EvaluationSink>(
 async fn change<S: Sources, E>(
     item: ConfigurationItem,
     ctx: &Ctx<'_>,
-    deps: &Deps<S, E>,
+    account: &Account<'_, S, E>,
     stats: &mut GatherStats,
 ) -> Result<Evaluation, RuleError> {
     let resource_type = item.resource_type.clone().unwrap_or_default();
@@ -176,7 +331,7 @@ async fn change<S: Sources, E>(
             reason.into(),
         ));
     }
-    let gathered = live::gather_for_item(&deps.sources, item, stats)
+    let gathered = live::gather_for_item(account.sources, item, stats)
         .await
         .map_err(|e| RuleError::InvalidEvent {
             field: format!("invokingEvent.configurationItem.{}", e.field),
@@ -197,7 +352,7 @@ async fn change<S: Sources, E>(
             problem: "could not be read".into(),
         })?
         .facts;
-    let scope = scope_for(&subject, facts, ctx, deps).await?;
+    let scope = scope_for(&subject, facts, ctx, account).await?;
     Ok(Assessor::new(ctx.parameters, &inventory, &scope).assess(&subject, facts))
 }
 
@@ -207,7 +362,7 @@ async fn scope_for<S: Sources, E>(
     subject: &Subject,
     facts: &ResourceFacts,
     ctx: &Ctx<'_>,
-    deps: &Deps<S, E>,
+    view: &Account<'_, S, E>,
 ) -> Result<ScopeIndex, RuleError> {
     let local = ScopeIndex::default();
     let decided_locally = ctx.parameters.scope == Scope::All
@@ -220,20 +375,20 @@ async fn scope_for<S: Sources, E>(
         return Ok(local);
     }
     let account = ctx.account_id.or(subject.account_id.as_deref());
-    Ok(live::scope_index(&deps.sources, &deps.scope_cache, account, deps.concurrency).await?)
+    Ok(live::scope_index(view.sources, view.scope_cache, account, view.concurrency).await?)
 }
 
 async fn periodic<S: Sources, E>(
     ctx: &Ctx<'_>,
     notification_time: &str,
-    deps: &Deps<S, E>,
+    account: &Account<'_, S, E>,
     stats: &mut GatherStats,
 ) -> Result<Vec<Evaluation>, RuleError> {
     let (inventory, gathered): (Inventory, GatherStats) =
-        live::sweep(&deps.sources, ctx.account_id, deps.concurrency).await?;
+        live::sweep(account.sources, ctx.account_id, account.concurrency).await?;
     *stats = gathered;
     let scope = ScopeIndex::from_inventory(&inventory);
-    deps.scope_cache.put(Instant::now(), scope.clone());
+    account.scope_cache.put(Instant::now(), scope.clone());
     let time: Arc<str> = notification_time.into();
     Ok(Assessor::new(ctx.parameters, &inventory, &scope)
         .assess_all()

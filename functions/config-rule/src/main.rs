@@ -4,7 +4,7 @@
 use aws_lambda_events::event::config::ConfigEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 
-use artifact_guard::aws::{self, AwsAccount, ConfigSink};
+use artifact_guard::aws::{self, AssumedRoles, AwsAccount, ConfigSink};
 use artifact_guard::live::{time_left, ScopeCache};
 use config_rule::{handler, settings::Settings};
 
@@ -21,10 +21,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         scope_cache: ScopeCache::new(settings.scope_cache_ttl),
         concurrency: settings.concurrency,
         calls: AwsAccount::calls,
+        // Member accounts' sessions, for organization rules (rule parameter executionRoleName).
+        roles: AssumedRoles::new(&sdk, "artifact-guard-config-rule"),
+        session_calls: AwsAccount::calls,
+        home: handler::Home::default(),
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<ConfigEvent>| {
         let deadline = tokio::time::Instant::now()
             + time_left(event.context.deadline, std::time::SystemTime::now());
+        deps.home.learn(&event.context.invoked_function_arn);
         handler::handle(event.payload, deadline, &deps)
     }))
     .await

@@ -13,13 +13,13 @@ use artifact_guard::facts::{
 };
 use artifact_guard::live::{
     BucketReader, ConfigReader, ErrorKind, EvaluationSink, ItemKey, KeyReader, KeyRecord,
-    PipelineReader, RejectedEvaluation, ScopeCache, SourceError, TaggedResourceFinder,
-    TaggedStores,
+    PipelineReader, RejectedEvaluation, RoleSessions, ScopeCache, Session, SessionError,
+    SourceError, TaggedResourceFinder, TaggedStores,
 };
 use artifact_guard::{Compliance, Evaluation};
 
 use crate::error::RuleError;
-use crate::handler::{handle, Deps};
+use crate::handler::{handle, Deps, Home, NoRoles};
 
 const BUCKET_CHANGE: &str = include_str!("../../../events/config-rule/bucket-change.json");
 const BUCKET_DELETED: &str = include_str!("../../../events/config-rule/bucket-deleted.json");
@@ -243,6 +243,9 @@ fn deps(account: FakeAccount) -> Deps<FakeAccount, FakeSink> {
         scope_cache: ScopeCache::default(),
         concurrency: 4,
         calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
+        roles: NoRoles::default(),
+        session_calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
+        home: Home::default(),
     }
 }
 
@@ -252,9 +255,9 @@ fn event(text: &str, edit: impl FnOnce(&mut Value)) -> ConfigEvent {
     serde_json::from_value(v).expect("a ConfigEvent")
 }
 
-fn run<S: artifact_guard::live::Sources>(
+fn run<S: artifact_guard::live::Sources, R: artifact_guard::live::RoleSessions>(
     e: ConfigEvent,
-    deps: &Deps<S, FakeSink>,
+    deps: &Deps<S, FakeSink, R>,
 ) -> Result<crate::handler::RuleResult, RuleError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -711,4 +714,193 @@ fn a_failed_pipeline_listing_fails_the_sweep_as_retryable() {
         "Retryable"
     );
     assert!(d.sink.batches.borrow().is_empty(), "no partial report");
+}
+
+/// Sessions of fake member accounts, by role ARN; records every role asked for.
+#[derive(Default)]
+struct FakeRoles {
+    sessions: HashMap<String, std::sync::Arc<Session<FakeAccount, FakeSink>>>,
+    asked: RefCell<Vec<String>>,
+}
+
+impl RoleSessions for FakeRoles {
+    type Sources = FakeAccount;
+    type Sink = FakeSink;
+
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<std::sync::Arc<Session<FakeAccount, FakeSink>>, SessionError> {
+        self.asked.borrow_mut().push(role_arn.to_owned());
+        self.sessions
+            .get(role_arn)
+            .cloned()
+            .ok_or_else(|| SessionError {
+                role_arn: role_arn.to_owned(),
+                account: account.to_owned(),
+                reason: "AccessDenied: not authorized to perform sts:AssumeRole".into(),
+            })
+    }
+
+    fn assumed(&self) -> u64 {
+        self.asked.borrow().len() as u64
+    }
+}
+
+const MEMBER: &str = "444455556666";
+const ROLE: &str = "artifact-guard-execution";
+
+/// The central deployment: home account 999988887777, one member session.
+fn central(member: FakeAccount) -> Deps<FakeAccount, FakeSink, FakeRoles> {
+    let mut roles = FakeRoles::default();
+    roles.sessions.insert(
+        format!("arn:aws:iam::{MEMBER}:role/{ROLE}"),
+        std::sync::Arc::new(Session {
+            sources: member,
+            sink: FakeSink::default(),
+            scope_cache: ScopeCache::default(),
+        }),
+    );
+    Deps {
+        sources: FakeAccount::default(),
+        sink: FakeSink::default(),
+        scope_cache: ScopeCache::default(),
+        concurrency: 4,
+        calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
+        roles,
+        session_calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
+        home: Home::known("999988887777", "aws"),
+    }
+}
+
+/// An event of the member account for an organization rule with `executionRoleName`.
+fn member_event(text: &str) -> ConfigEvent {
+    let text = text.replace(ACCOUNT, MEMBER);
+    event(&text, |v| {
+        v["ruleParameters"] = json!(json!({"executionRoleName": ROLE}).to_string());
+    })
+}
+
+#[test]
+fn a_member_event_is_judged_and_reported_through_the_members_execution_role() {
+    let d = central(FakeAccount::with_store());
+    let result = run(member_event(PERIODIC), &d).expect("handled");
+    assert_eq!(
+        *d.roles.asked.borrow(),
+        [format!("arn:aws:iam::{MEMBER}:role/{ROLE}")],
+        "the role in the event's account, never the event's executionRoleArn"
+    );
+    let session = &d.roles.sessions[&format!("arn:aws:iam::{MEMBER}:role/{ROLE}")];
+    assert!(!result.evaluations.is_empty());
+    assert_eq!(
+        session
+            .sink
+            .batches
+            .borrow()
+            .iter()
+            .map(|b| b.0.len())
+            .sum::<usize>(),
+        result.evaluations.len(),
+        "every evaluation went to the member's PutEvaluations"
+    );
+    assert!(
+        d.sink.batches.borrow().is_empty(),
+        "nothing reported in the central account"
+    );
+    assert!(
+        !session.sources.calls.borrow().is_empty(),
+        "the member was read"
+    );
+    assert!(
+        d.sources.calls.borrow().is_empty(),
+        "the central account was not read"
+    );
+}
+
+#[test]
+fn the_partition_comes_from_the_rules_arn() {
+    let d = central(FakeAccount::with_store());
+    let e = {
+        let text = PERIODIC
+            .replace(ACCOUNT, MEMBER)
+            .replace("arn:aws:config", "arn:aws-cn:config");
+        event(&text, |v| {
+            v["ruleParameters"] = json!(json!({"executionRoleName": ROLE}).to_string());
+        })
+    };
+    let error = run(e, &d).expect_err("no such session");
+    assert_eq!(
+        *d.roles.asked.borrow(),
+        [format!("arn:aws-cn:iam::{MEMBER}:role/{ROLE}")]
+    );
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "RoleNotAssumable"
+    );
+}
+
+#[test]
+fn a_role_that_cannot_be_assumed_fails_naming_role_account_and_fix() {
+    let mut d = central(FakeAccount::with_store());
+    d.roles.sessions.clear();
+    let error = run(member_event(BUCKET_CHANGE), &d).expect_err("not assumable");
+    let message = error.to_string();
+    for part in [
+        &format!("arn:aws:iam::{MEMBER}:role/{ROLE}") as &str,
+        &format!("in account {MEMBER}"),
+        "trust policy",
+        "AccessDenied",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "RoleNotAssumable"
+    );
+    assert!(
+        d.sink.batches.borrow().is_empty(),
+        "nothing reported as compliant"
+    );
+}
+
+#[test]
+fn another_accounts_event_without_an_execution_role_is_refused() {
+    let mut d = deps(FakeAccount::with_store());
+    d.home = Home::known("999988887777", "aws");
+    let error = run(event(BUCKET_CHANGE, |_| {}), &d).expect_err("wrong account");
+    let message = error.to_string();
+    assert!(
+        message.contains("accountId") && message.contains("executionRoleName"),
+        "{message}"
+    );
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "InvalidEvent"
+    );
+    assert!(
+        d.sources.calls.borrow().is_empty(),
+        "nothing read with the wrong account's facts"
+    );
+    assert!(d.sink.batches.borrow().is_empty());
+    // The function's own account is judged as before.
+    let mut own = deps(FakeAccount::with_store());
+    own.home = Home::known(ACCOUNT, "aws");
+    assert_eq!(
+        run(event(BUCKET_CHANGE, |_| {}), &own)
+            .expect("handled")
+            .evaluations
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_single_account_deployment_refuses_an_execution_role() {
+    let d = deps(FakeAccount::with_store());
+    let error = run(member_event(BUCKET_CHANGE), &d).expect_err("no roles");
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "RoleNotAssumable"
+    );
 }

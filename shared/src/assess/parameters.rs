@@ -26,6 +26,10 @@ pub struct RuleParameters {
     pub promoted: BTreeSet<ControlId>,
     /// `exemptResources`: resource ids (or names, or ARNs) reported NOT_APPLICABLE.
     pub exempt: HashSet<Box<str>>,
+    /// `executionRoleName`: the role (name, with its path if any) that the rule assumes in the
+    /// account an event comes from, for an organization rule; `None` reads the function's own
+    /// account.
+    pub execution_role_name: Option<Box<str>>,
 }
 
 /// A parameter that cannot be used. Displays as `rule parameter NAME: problem`.
@@ -88,10 +92,17 @@ impl RuleParameters {
                     }
                 }
                 "exemptResources" => params.exempt = list(text).map(Box::from).collect(),
+                "executionRoleName" => {
+                    let role = text.trim().trim_matches('/');
+                    if !is_role_name(role) {
+                        return Err(problem(name, &format!("{} is not an IAM role name (1 to 64 of A-Z a-z 0-9 + = , . @ _ -, after an optional path such as team/)", quoted(text))));
+                    }
+                    params.execution_role_name = (!role.is_empty()).then(|| Box::from(role));
+                }
                 other => {
                     return Err(problem(
                         other,
-                        "is not a parameter artifact-guard knows; use scope, requiredControls or exemptResources",
+                        "is not a parameter artifact-guard knows; use scope, requiredControls, exemptResources or executionRoleName",
                     ))
                 }
             }
@@ -103,6 +114,19 @@ impl RuleParameters {
     pub fn is_required(&self, control: ControlId) -> bool {
         control.required_by_default() || self.promoted.contains(&control)
     }
+}
+
+/// An IAM role name with an optional path (`team/deploy`): each part 1 to 64 of the characters
+/// IAM allows in names; empty means "not set".
+fn is_role_name(role: &str) -> bool {
+    role.is_empty()
+        || (role.len() <= 512
+            && role.split('/').all(|part| {
+                (1..=64).contains(&part.len())
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+            }))
 }
 
 fn list(text: &str) -> impl Iterator<Item = &str> {
@@ -140,6 +164,16 @@ mod tests {
         assert!(!p.is_required(ControlId::BucketPublicAccessBlocked));
         assert!(p.is_required(ControlId::BucketSseKms));
         assert_eq!(p.exempt.len(), 2);
+        assert_eq!(p.execution_role_name, None);
+        for (text, role) in [
+            ("artifact-guard-execution", Some("artifact-guard-execution")),
+            ("/team/artifact-guard/", Some("team/artifact-guard")),
+            ("", None),
+        ] {
+            let json = serde_json::json!({ "executionRoleName": text }).to_string();
+            let p = RuleParameters::from_json(&json).unwrap();
+            assert_eq!(p.execution_role_name.as_deref(), role, "{text}");
+        }
     }
 
     #[test]
@@ -154,6 +188,11 @@ mod tests {
             (r#"{"Scope":"all"}"#, "Scope"),
             (r#"[1]"#, "ruleParameters"),
             (r#"{"scope":"#, "ruleParameters"),
+            (
+                r#"{"executionRoleName":"arn:aws:iam::1:role/x"}"#,
+                "executionRoleName",
+            ),
+            (r#"{"executionRoleName":"a b"}"#, "executionRoleName"),
         ];
         for (text, parameter) in cases {
             let e = RuleParameters::from_json(text).unwrap_err();

@@ -13,10 +13,12 @@ mod gate;
 mod key_create;
 mod kms;
 mod s3;
+mod sessions;
 mod tagging;
 
 pub use config::ConfigSink;
 pub use gate::{PipelineControl, SnsNotifier};
+pub use sessions::{AssumedRoles, REFRESH_BEFORE};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -12,6 +12,7 @@ mod deadline;
 mod gate;
 mod gather;
 mod provision;
+mod sessions;
 
 use std::fmt;
 
@@ -20,6 +21,7 @@ pub use deadline::time_left;
 pub use gate::{JobResults, Notifier, StageTransition, TransitionControl};
 pub use gather::{gather_for_item, gather_for_pipeline, scope_index, sweep, GatherStats, Sources};
 pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
+pub use sessions::{RoleSessions, Session, SessionError};
 
 use crate::assess::Evaluation;
 use crate::facts::{

@@ -1,0 +1,55 @@
+//! Sessions in other accounts: the organization pattern, where a central function assumes an
+//! execution role that each member account grants it. A session is everything the function
+//! reads and writes in one account, with that account's own scope cache (scope is per account:
+//! one account's pipelines never put another's bucket in scope).
+
+use std::sync::Arc;
+
+use super::{EvaluationSink, ScopeCache, Sources};
+
+/// One account's readers, evaluation sink and scope cache.
+pub struct Session<S, E> {
+    /// The account's facts.
+    pub sources: S,
+    /// Where the account's evaluations go (`PutEvaluations` must be called in the account whose
+    /// rule sent the result token).
+    pub sink: E,
+    /// The account's scope index, reused across warm invocations.
+    pub scope_cache: ScopeCache,
+}
+
+/// A role that could not be assumed: names the role and account, and says how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "sts:AssumeRole of {role_arn} failed ({reason}); in account {account}, the role must exist \
+     and its trust policy must allow sts:AssumeRole to this function's role (deploy the member \
+     template, org/member.yaml, to the account)"
+)]
+pub struct SessionError {
+    /// The role's ARN.
+    pub role_arn: String,
+    /// The account it is in.
+    pub account: String,
+    /// What STS answered.
+    pub reason: String,
+}
+
+/// Sessions by role, cached across warm invocations until shortly before they expire.
+// Used through generics only, never as a trait object.
+#[allow(async_fn_in_trait)]
+pub trait RoleSessions {
+    /// An account's readers.
+    type Sources: Sources;
+    /// An account's evaluation sink.
+    type Sink: EvaluationSink;
+
+    /// The session of `role_arn` in `account`.
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<Arc<Session<Self::Sources, Self::Sink>>, SessionError>;
+
+    /// `sts:AssumeRole` calls made so far.
+    fn assumed(&self) -> u64;
+}
