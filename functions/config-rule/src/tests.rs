@@ -752,6 +752,9 @@ const MEMBER: &str = "444455556666";
 const ROLE: &str = "artifact-guard-execution";
 
 /// The central deployment: home account 999988887777, one member session.
+// The port hands out `Arc`s (production sessions are shared across invocations); the fakes
+// are single-threaded.
+#[allow(clippy::arc_with_non_send_sync)]
 fn central(member: FakeAccount) -> Deps<FakeAccount, FakeSink, FakeRoles> {
     let mut roles = FakeRoles::default();
     roles.sessions.insert(
