@@ -26,8 +26,9 @@ const NOT_CALLED: [(&str, &str); 4] = [
 ];
 
 /// Calls a binary makes on purpose through aws-config's STS provider (excluded above as a
-/// credential source): config-rule assumes the member accounts' execution role.
-const ASSUMES_ROLES: [&str; 1] = ["config-rule"];
+/// credential source): config-rule and pipeline-check assume the member accounts' execution
+/// role.
+const ASSUMES_ROLES: [&str; 2] = ["config-rule", "pipeline-check"];
 
 /// `aws_sdk_<service>::operation::<operation>` names of every operation `binary` can send.
 fn sdk_operations(binary: &str) -> BTreeSet<(String, String)> {

@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use artifact_guard::aws::{AssumedRoles, AwsAccount, ConfigSink};
-use artifact_guard::live::{RoleSessions, ScopeCache};
+use artifact_guard::live::Home;
+use artifact_guard::live::ScopeCache;
 use artifact_guard_tests::{block_on, Moto};
 use aws_lambda_events::event::config::ConfigEvent;
-use config_rule::handler::{handle, Deps, Home};
+use config_rule::handler::{handle, Deps};
 use serde_json::{json, Value};
 
 const CENTRAL: &str = "123456789012";
@@ -122,4 +123,74 @@ fn the_central_rule_judges_a_member_through_its_execution_role() {
         refused.to_string().contains("executionRoleName"),
         "{refused}"
     );
+}
+
+/// A member's CloudTrail `CreatePipeline`, forwarded to the central event bus.
+fn forwarded_create(pipeline: &str) -> Value {
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            artifact_guard_tests::root().join("events/pipeline-check/create-pipeline.json"),
+        )
+        .expect("fixture"),
+    )
+    .expect("JSON");
+    event["detail"]["requestParameters"]["pipeline"]["name"] = json!(pipeline);
+    event["detail"]["recipientAccountId"] = json!(MEMBER);
+    event["account"] = json!(MEMBER);
+    event
+}
+
+#[test]
+fn the_central_pipeline_check_reads_a_forwarded_change_in_the_member() {
+    use artifact_guard::aws::{PipelineControl, RoleCache, SnsNotifier};
+    use artifact_guard::RuleParameters;
+    use pipeline_check::check::Deps as CheckDeps;
+    use pipeline_check::settings::{Mode, Settings};
+
+    let moto = Moto::start();
+    moto.create_account_as(Some(&format!("arn:aws:iam::{MEMBER}:role/{ROLE}")));
+    let sdk = moto.sdk_config();
+    let deps = CheckDeps {
+        sources: AwsAccount::new(&sdk),
+        control: PipelineControl::new(&sdk),
+        notifier: SnsNotifier::new(&sdk),
+        settings: Settings {
+            mode: Mode::Report,
+            notify_topic_arn: None,
+            parameters: RuleParameters::from_json(&json!({"executionRoleName": ROLE}).to_string())
+                .expect("parameters"),
+        },
+        members: RoleCache::with_maker(&sdk, "artifact-guard-pipeline-check", |member| {
+            (AwsAccount::new(member), PipelineControl::new(member))
+        }),
+        home: Home::known(CENTRAL, "aws"),
+    };
+    let judge = |pipeline: &str| {
+        let out = block_on(pipeline_check::handler::handle(
+            forwarded_create(pipeline),
+            tokio::time::Instant::now() + Duration::from_secs(60),
+            &deps,
+        ))
+        .expect("handled");
+        serde_json::to_value(out).expect("JSON")
+    };
+    let good = judge("good");
+    // Read with GetPipeline in the member: the central account has no such pipeline.
+    assert_eq!(good["Source"], "GetPipeline", "{good:#}");
+    assert_eq!(
+        good["Evaluation"]["ComplianceType"], "COMPLIANT",
+        "{good:#}"
+    );
+    let aes = judge("aes");
+    assert_eq!(
+        aes["Evaluation"]["ComplianceType"], "NON_COMPLIANT",
+        "{aes:#}"
+    );
+    assert!(
+        aes["Evaluation"]["Annotation"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("pipeline-store-protected FAIL")),
+        "{aes:#}"
+    );
+    assert_eq!(deps.members.assumed(), 1, "one AssumeRole for both events");
 }

@@ -8,8 +8,10 @@ use serde::Serialize;
 use tracing::info;
 
 use artifact_guard::facts::{ConfigurationItem, Fact, ResourceFacts, Subject};
+pub use artifact_guard::live::Home;
 use artifact_guard::live::{
-    self, EvaluationSink, GatherStats, RoleSessions, ScopeCache, Session, SessionError, Sources,
+    self, is_account_id, EvaluationSink, GatherStats, RoleSessions, ScopeCache, Session,
+    SessionError, Sources,
 };
 use artifact_guard::quote;
 use artifact_guard::{
@@ -68,40 +70,6 @@ impl<S: Sources, E: EvaluationSink> RoleSessions for NoRoles<S, E> {
     fn assumed(&self) -> u64 {
         0
     }
-}
-
-/// The function's own account and partition, learned from its ARN
-/// (`arn:<partition>:lambda:<region>:<account>:function:<name>`) on the first invocation.
-#[derive(Debug, Default)]
-pub struct Home(std::sync::OnceLock<(String, String)>);
-
-impl Home {
-    /// A home known in advance (tests, the CLI).
-    pub fn known(account: &str, partition: &str) -> Self {
-        let home = Self::default();
-        let _ = home.0.set((account.to_owned(), partition.to_owned()));
-        home
-    }
-
-    /// Learns the home from the invoked function's ARN; later calls change nothing.
-    pub fn learn(&self, function_arn: &str) {
-        let parts: Vec<&str> = function_arn.split(':').collect();
-        if parts.len() >= 5 && parts[0] == "arn" && is_account_id(parts[4]) {
-            let _ = self.0.set((parts[4].to_owned(), parts[1].to_owned()));
-        }
-    }
-
-    fn account(&self) -> Option<&str> {
-        self.0.get().map(|(a, _)| a.as_str())
-    }
-
-    fn partition(&self) -> Option<&str> {
-        self.0.get().map(|(_, p)| p.as_str())
-    }
-}
-
-fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// One account as the rule sees it: its readers, sink and scope cache.

@@ -5,25 +5,88 @@ use serde::Serialize;
 use tracing::info;
 
 use artifact_guard::facts::{pipeline_document, Fact, PipelineFacts, ResourceKind, Subject};
+use std::sync::Arc;
+
+use artifact_guard::aws::{AwsAccount, PipelineControl, RoleCache};
 use artifact_guard::live::{
-    self, GatherStats, JobResults, Notifier, SourceError, Sources, TransitionControl,
+    self, is_account_id, GatherStats, Home, JobResults, Notifier, SessionError, SourceError,
+    Sources, TransitionControl,
 };
+use artifact_guard::quote;
 use artifact_guard::{Assessor, Compliance, ControlId, Evaluation, RuleParameters, ScopeIndex};
 
 use crate::event::PipelineChange;
 use crate::settings::{Mode, Settings};
 
 /// What the function needs, built once per process.
-pub struct Deps<S, C, N> {
+pub struct Deps<S, C, N, R = NoMembers<S, C>> {
+    /// The function's own account's readers.
     pub sources: S,
+    /// The function's own account's transitions and job results.
     pub control: C,
+    /// Where findings are published (the central topic, whatever the account).
     pub notifier: N,
     pub settings: Settings,
+    /// Member accounts' readers and transitions, through the execution role named by the
+    /// `executionRoleName` of `RULE_PARAMETERS`.
+    pub members: R,
+    /// The function's own account and partition.
+    pub home: Home,
 }
 
 /// Bounds the ports a handler uses.
 pub trait Control: TransitionControl + JobResults {}
 impl<T: TransitionControl + JobResults> Control for T {}
+
+/// Member accounts' readers and transition control, through their execution role.
+// Used through generics only, never as a trait object.
+#[allow(async_fn_in_trait)]
+pub trait MemberSessions {
+    type Sources: Sources;
+    type Control: Control;
+
+    /// The session of `role_arn` in `account`, cached until shortly before it expires.
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<Arc<(Self::Sources, Self::Control)>, SessionError>;
+}
+
+impl MemberSessions for RoleCache<(AwsAccount, PipelineControl)> {
+    type Sources = AwsAccount;
+    type Control = PipelineControl;
+
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<Arc<(AwsAccount, PipelineControl)>, SessionError> {
+        self.get(role_arn, account).await
+    }
+}
+
+/// No member sessions: an execution role is refused.
+pub struct NoMembers<S, C>(std::marker::PhantomData<(S, C)>);
+
+impl<S, C> Default for NoMembers<S, C> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<S: Sources, C: Control> MemberSessions for NoMembers<S, C> {
+    type Sources = S;
+    type Control = C;
+
+    async fn session(&self, role_arn: &str, account: &str) -> Result<Arc<(S, C)>, SessionError> {
+        Err(SessionError {
+            role_arn: role_arn.to_owned(),
+            account: account.to_owned(),
+            reason: "this deployment assumes no roles".into(),
+        })
+    }
+}
 
 /// The result of a check, returned to the caller (and shown by `cargo lambda invoke`).
 #[derive(Debug, Serialize)]
@@ -61,12 +124,19 @@ pub enum CheckError {
     InvalidEvent(#[from] crate::event::EventError),
     #[error(transparent)]
     Aws(#[from] SourceError),
+    /// The execution role in the event's account could not be assumed.
+    #[error(transparent)]
+    Role(#[from] SessionError),
+    /// An event of another account, without an execution role to judge it with.
+    #[error("the event is of account {account}, not this function's account {home}: set executionRoleName in RULE_PARAMETERS to the role artifact-guard assumes in member accounts (org/member.yaml makes artifact-guard-execution)")]
+    OtherAccount { account: String, home: String },
 }
 
 impl From<CheckError> for lambda_runtime::Diagnostic {
     fn from(error: CheckError) -> Self {
         let error_type = match &error {
-            CheckError::InvalidEvent(_) => "InvalidEvent",
+            CheckError::InvalidEvent(_) | CheckError::OtherAccount { .. } => "InvalidEvent",
+            CheckError::Role(_) => "RoleNotAssumable",
             CheckError::Aws(e) if e.retryable() => "Retryable",
             CheckError::Aws(_) => "NonRetryable",
         };
@@ -80,12 +150,51 @@ impl From<CheckError> for lambda_runtime::Diagnostic {
 /// Prefix of every transition-disabled reason artifact-guard writes; how it recognises its own.
 pub const REASON_PREFIX: &str = "artifact-guard";
 
-pub async fn check<S: Sources, C: Control, N: Notifier>(
+/// Checks one pipeline change in the account that made it: the function's own, or a member's
+/// through its execution role (findings are published centrally, naming the account).
+pub async fn check<S: Sources, C: Control, N: Notifier, R: MemberSessions>(
     change: PipelineChange,
-    deps: &Deps<S, C, N>,
+    deps: &Deps<S, C, N, R>,
+) -> Result<CheckResult, CheckError> {
+    let home = deps.home.account();
+    let account = change.account_id.as_deref();
+    let foreign = match (account, home) {
+        (Some(account), Some(home)) => account != home,
+        // Where the home is not known, an execution role says the event is a member's.
+        (Some(_), None) => deps.settings.parameters.execution_role_name.is_some(),
+        (None, _) => false,
+    };
+    if !foreign {
+        return check_in(change, &deps.sources, &deps.control, deps).await;
+    }
+    let account = account.unwrap_or_default().to_owned();
+    let Some(role) = &deps.settings.parameters.execution_role_name else {
+        return Err(CheckError::OtherAccount {
+            account,
+            home: home.unwrap_or_default().to_owned(),
+        });
+    };
+    if !is_account_id(&account) {
+        return Err(crate::event::EventError {
+            field: "account",
+            problem: format!("{} is not an AWS account id", quote::quoted(&account)),
+        }
+        .into());
+    }
+    let partition = deps.home.partition().unwrap_or("aws");
+    let role_arn = format!("arn:{partition}:iam::{account}:role/{role}");
+    let session = deps.members.session(&role_arn, &account).await?;
+    check_in(change, &session.0, &session.1, deps).await
+}
+
+async fn check_in<S2: Sources, C2: Control, S, C, N: Notifier, R>(
+    change: PipelineChange,
+    sources: &S2,
+    control: &C2,
+    deps: &Deps<S, C, N, R>,
 ) -> Result<CheckResult, CheckError> {
     let account = change.account_id.as_deref();
-    let (facts, source) = match deps.sources.read_pipeline(&change.pipeline, account).await {
+    let (facts, source) = match sources.read_pipeline(&change.pipeline, account).await {
         Fact::Known(facts) => (Fact::Known(facts), "GetPipeline".to_owned()),
         Fact::Unknown(why) => match from_request(&change) {
             Ok(facts) => (
@@ -102,7 +211,7 @@ pub async fn check<S: Sources, C: Control, N: Notifier>(
         },
     };
     let evaluation = assess(
-        &deps.sources,
+        sources,
         &change.pipeline,
         account,
         facts,
@@ -116,6 +225,7 @@ pub async fn check<S: Sources, C: Control, N: Notifier>(
         .collect();
     info!(
         pipeline = %change.pipeline,
+        account = account.unwrap_or("-"),
         event = %change.event_name,
         compliance = evaluation.compliance_type.as_str(),
         score = evaluation.score,
@@ -128,14 +238,15 @@ pub async fn check<S: Sources, C: Control, N: Notifier>(
             mode: "report",
             ..Enforcement::default()
         },
-        Mode::Enforce => enforce(&deps.control, &change.pipeline, &evaluation).await?,
+        Mode::Enforce => enforce(control, &change.pipeline, &evaluation).await?,
     };
     let notified = match &deps.settings.notify_topic_arn {
         Some(topic)
             if evaluation.compliance_type == Compliance::NonCompliant
                 || !enforcement.enabled.is_empty() =>
         {
-            let (subject, message) = notification(&change.pipeline, &evaluation, &enforcement);
+            let (subject, message) =
+                notification(&change.pipeline, account, &evaluation, &enforcement);
             deps.notifier.publish(topic, &subject, &message).await?;
             true
         }
@@ -262,17 +373,19 @@ pub fn transition_reason(failing: impl Iterator<Item = ControlId>) -> String {
 /// An SNS subject (ASCII, at most 100 characters) and a message a person can act on.
 pub fn notification(
     pipeline: &str,
+    account: Option<&str>,
     evaluation: &Evaluation,
     enforcement: &Enforcement,
 ) -> (String, String) {
     let verdict = evaluation.compliance_type.as_str();
-    let subject: String = format!("artifact-guard: pipeline {pipeline} is {verdict}")
+    let place = account.map_or_else(String::new, |a| format!(" in account {a}"));
+    let subject: String = format!("artifact-guard: pipeline {pipeline}{place} is {verdict}")
         .chars()
         .filter(|c| c.is_ascii() && !c.is_ascii_control())
         .take(100)
         .collect();
     let mut message = format!(
-        "Pipeline {pipeline} is {verdict} (score {}).\n",
+        "Pipeline {pipeline}{place} is {verdict} (score {}).\n",
         evaluation
             .score
             .map_or_else(|| "-".to_owned(), |s| s.to_string())

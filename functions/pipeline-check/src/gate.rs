@@ -38,10 +38,10 @@ pub struct Unanswered {
 const SUMMARY_LIMIT: usize = 2048;
 const MESSAGE_LIMIT: usize = 5000;
 
-pub async fn gate<S: Sources, C: Control, N: Notifier>(
+pub async fn gate<S: Sources, C: Control, N: Notifier, R>(
     job_id: &str,
     deadline: Instant,
-    deps: &Deps<S, C, N>,
+    deps: &Deps<S, C, N, R>,
 ) -> Result<GateResult, Unanswered> {
     let remaining = deadline.saturating_duration_since(Instant::now());
     let reserve = (remaining / 4).clamp(Duration::from_millis(500), Duration::from_secs(10));
@@ -92,9 +92,9 @@ pub async fn gate<S: Sources, C: Control, N: Notifier>(
 }
 
 /// `(true, summary)` for a compliant pipeline, `(false, what to fix)` otherwise.
-async fn judge<S: Sources, C: Control, N>(
+async fn judge<S: Sources, C: Control, N, R>(
     job_id: &str,
-    deps: &Deps<S, C, N>,
+    deps: &Deps<S, C, N, R>,
 ) -> Result<(bool, String), SourceError> {
     let pipeline = deps.control.job_pipeline(job_id).await?;
     let facts = deps.sources.read_pipeline(&pipeline, None).await;

@@ -8,7 +8,7 @@ use tracing::info;
 
 use artifact_guard::live::{Notifier, Sources};
 
-use crate::check::{check, CheckError, CheckResult, Control, Deps};
+use crate::check::{check, CheckError, CheckResult, Control, Deps, MemberSessions};
 use crate::event::Event;
 use crate::gate::{gate, GateResult, Unanswered};
 
@@ -39,10 +39,10 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
-pub async fn handle<S: Sources, C: Control, N: Notifier>(
+pub async fn handle<S: Sources, C: Control, N: Notifier, R: MemberSessions>(
     event: Value,
     deadline: Instant,
-    deps: &Deps<S, C, N>,
+    deps: &Deps<S, C, N, R>,
 ) -> Result<Output, HandlerError> {
     let event = Event::parse(&event).map_err(CheckError::from)?;
     tracing::trace!(kind = event.kind(), "event parsed");

@@ -2,6 +2,7 @@
 //! assertions on results and on every transition, job result and notification requested.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -17,9 +18,10 @@ use artifact_guard::live::{
 };
 use artifact_guard::RuleParameters;
 
-use crate::check::{Deps, REASON_PREFIX};
+use crate::check::{Deps, MemberSessions, NoMembers, REASON_PREFIX};
 use crate::handler::{handle, HandlerError};
 use crate::settings::{Mode, Settings};
+use artifact_guard::live::{Home, SessionError};
 
 const CREATE: &str = include_str!("../../../events/pipeline-check/create-pipeline.json");
 const UPDATE: &str = include_str!("../../../events/pipeline-check/update-pipeline.json");
@@ -50,13 +52,16 @@ struct FakeSources {
     unrecorded: bool,
     panics: bool,
     slow: bool,
+    /// Pipelines read.
+    reads: RefCell<Vec<String>>,
 }
 
 impl PipelineReader for FakeSources {
     async fn list_pipelines(&self) -> Result<Vec<String>, SourceError> {
         Ok(vec!["release-web".into()])
     }
-    async fn read_pipeline(&self, _name: &str, _account: Option<&str>) -> Fact<PipelineFacts> {
+    async fn read_pipeline(&self, name: &str, _account: Option<&str>) -> Fact<PipelineFacts> {
+        self.reads.borrow_mut().push(name.to_owned());
         assert!(!self.panics, "injected panic");
         if self.slow {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -254,6 +259,8 @@ fn deps(
             notify_topic_arn: Some(TOPIC.into()),
             parameters: RuleParameters::default(),
         },
+        members: NoMembers::default(),
+        home: Home::default(),
     }
 }
 
@@ -359,7 +366,7 @@ fn enforce_disables_every_inbound_transition_after_the_first_and_notifies() {
     assert_eq!(topic, TOPIC);
     assert_eq!(
         subject,
-        "artifact-guard: pipeline release-web is NON_COMPLIANT"
+        "artifact-guard: pipeline release-web in account 111122223333 is NON_COMPLIANT"
     );
     assert!(
         message.contains("pipeline-store-protected")
@@ -523,4 +530,137 @@ fn results_never_carry_the_jobs_artifact_credentials() {
     ] {
         assert!(!text.contains(secret), "{secret} leaked");
     }
+}
+
+/// Member sessions of fakes, by role ARN.
+#[derive(Default)]
+struct FakeMembers {
+    sessions: HashMap<String, std::sync::Arc<(FakeSources, FakeControl)>>,
+    asked: RefCell<Vec<String>>,
+}
+
+impl MemberSessions for FakeMembers {
+    type Sources = FakeSources;
+    type Control = FakeControl;
+
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<std::sync::Arc<(FakeSources, FakeControl)>, SessionError> {
+        self.asked.borrow_mut().push(role_arn.to_owned());
+        self.sessions
+            .get(role_arn)
+            .cloned()
+            .ok_or_else(|| SessionError {
+                role_arn: role_arn.to_owned(),
+                account: account.to_owned(),
+                reason: "AccessDenied".into(),
+            })
+    }
+}
+
+const MEMBER_ROLE: &str = "arn:aws:iam::111122223333:role/artifact-guard-execution";
+
+// The port hands out `Arc`s; the fakes are single-threaded.
+#[allow(clippy::arc_with_non_send_sync)]
+fn central(mode: Mode) -> Deps<FakeSources, FakeControl, FakeNotifier, FakeMembers> {
+    let mut members = FakeMembers::default();
+    members.sessions.insert(
+        MEMBER_ROLE.into(),
+        std::sync::Arc::new((
+            FakeSources {
+                unrecorded: true,
+                ..FakeSources::default()
+            },
+            FakeControl::with_stages(&STAGES),
+        )),
+    );
+    let mut parameters = RuleParameters::default();
+    parameters.execution_role_name = Some("artifact-guard-execution".into());
+    Deps {
+        sources: FakeSources::default(),
+        control: FakeControl::with_stages(&STAGES),
+        notifier: FakeNotifier::default(),
+        settings: Settings {
+            mode,
+            notify_topic_arn: Some(TOPIC.into()),
+            parameters,
+        },
+        members,
+        home: Home::known("999988887777", "aws"),
+    }
+}
+
+fn run_central(
+    event: &str,
+    d: &Deps<FakeSources, FakeControl, FakeNotifier, FakeMembers>,
+) -> Result<Value, HandlerError> {
+    let event: Value = serde_json::from_str(event).expect("fixture");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(handle(event, Instant::now() + Duration::from_secs(60), d))
+        .map(|out| serde_json::to_value(out).expect("serialisable"))
+}
+
+#[test]
+fn a_forwarded_member_change_is_judged_and_enforced_through_the_execution_role() {
+    let d = central(Mode::Enforce);
+    let out = run_central(UPDATE, &d).expect("handled");
+    assert_eq!(*d.members.asked.borrow(), [MEMBER_ROLE]);
+    assert_eq!(out["Evaluation"]["ComplianceType"], "NON_COMPLIANT");
+    let member = &d.members.sessions[MEMBER_ROLE];
+    assert_eq!(
+        member.1.calls().len(),
+        3,
+        "the member's transitions: {:?}",
+        member.1.calls()
+    );
+    assert!(
+        d.control.calls().is_empty(),
+        "the central pipelines are untouched"
+    );
+    assert!(!member.0.reads.borrow().is_empty(), "the member was read");
+    assert!(
+        d.sources.reads.borrow().is_empty(),
+        "the central account was not read"
+    );
+    let published = d.notifier.published.borrow();
+    assert!(
+        published[0].1.contains("in account 111122223333"),
+        "the notification names the account: {}",
+        published[0].1
+    );
+}
+
+#[test]
+fn a_member_change_without_an_execution_role_or_with_one_refused() {
+    let mut d = deps(
+        FakeSources::default(),
+        FakeControl::with_stages(&STAGES),
+        Mode::Enforce,
+    );
+    d.home = Home::known("999988887777", "aws");
+    let error = run(UPDATE, &d).expect_err("another account");
+    assert!(error.to_string().contains("executionRoleName"), "{error}");
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "InvalidEvent"
+    );
+    assert!(d.control.calls().is_empty() && d.sources.reads.borrow().is_empty());
+
+    let mut d = central(Mode::Enforce);
+    d.members.sessions.clear();
+    let error = run_central(UPDATE, &d).expect_err("not assumable");
+    assert!(error.to_string().contains(MEMBER_ROLE), "{error}");
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "RoleNotAssumable"
+    );
+    assert!(
+        d.notifier.published.borrow().is_empty(),
+        "nothing notified as judged"
+    );
 }

@@ -18,7 +18,7 @@ mod tagging;
 
 pub use config::ConfigSink;
 pub use gate::{PipelineControl, SnsNotifier};
-pub use sessions::{AssumedRoles, REFRESH_BEFORE};
+pub use sessions::{AssumedRoles, RoleCache, REFRESH_BEFORE};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

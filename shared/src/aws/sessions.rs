@@ -24,48 +24,56 @@ pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
 /// Credentials without an expiry (never from STS) are kept this long.
 const ASSUMED_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
-type Cached = (Arc<Session<AwsAccount, ConfigSink>>, SystemTime);
+type Cached<T> = (Arc<T>, SystemTime);
 
-/// Sessions of roles in other accounts, made from the function's own configuration.
-pub struct AssumedRoles {
+/// Whatever a function keeps per account (its clients), made from an assumed role's
+/// configuration and cached by role.
+pub struct RoleCache<T> {
     base: SdkConfig,
     session_name: String,
-    sessions: Mutex<HashMap<String, Cached>>,
+    make: fn(&SdkConfig) -> T,
+    sessions: Mutex<HashMap<String, Cached<T>>>,
     assumed: AtomicU64,
 }
+
+/// The Config rule's sessions: readers, evaluation sink and scope cache per member account.
+pub type AssumedRoles = RoleCache<Session<AwsAccount, ConfigSink>>;
 
 impl AssumedRoles {
     /// Sessions assumed with the function's own credentials as `session_name`
     /// (`artifact-guard-config-rule`: it shows in the member's CloudTrail).
     pub fn new(base: &SdkConfig, session_name: &str) -> Self {
+        Self::with_maker(base, session_name, |sdk| {
+            let sources = AwsAccount::new(sdk);
+            Session {
+                sink: ConfigSink::new(sources.config_client().clone()),
+                sources,
+                scope_cache: ScopeCache::default(),
+            }
+        })
+    }
+}
+
+impl<T> RoleCache<T> {
+    /// A cache that makes each account's value with `make`.
+    pub fn with_maker(base: &SdkConfig, session_name: &str, make: fn(&SdkConfig) -> T) -> Self {
         Self {
             base: base.clone(),
             session_name: session_name.to_owned(),
+            make,
             sessions: Mutex::new(HashMap::new()),
             assumed: AtomicU64::new(0),
         }
     }
 
-    fn cached(
-        &self,
-        role_arn: &str,
-        now: SystemTime,
-    ) -> Option<Arc<Session<AwsAccount, ConfigSink>>> {
+    fn cached(&self, role_arn: &str, now: SystemTime) -> Option<Arc<T>> {
         let sessions = self.sessions.lock().ok()?;
         let (session, expiry) = sessions.get(role_arn)?;
         (*expiry > now + REFRESH_BEFORE).then(|| session.clone())
     }
-}
 
-impl RoleSessions for AssumedRoles {
-    type Sources = AwsAccount;
-    type Sink = ConfigSink;
-
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<Arc<Session<AwsAccount, ConfigSink>>, SessionError> {
+    /// The value for `role_arn` in `account`: cached, or made from a fresh `AssumeRole`.
+    pub async fn get(&self, role_arn: &str, account: &str) -> Result<Arc<T>, SessionError> {
         let now = SystemTime::now();
         if let Some(session) = self.cached(role_arn, now) {
             return Ok(session);
@@ -90,12 +98,7 @@ impl RoleSessions for AssumedRoles {
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .build();
-        let sources = AwsAccount::new(&sdk);
-        let session = Arc::new(Session {
-            sink: ConfigSink::new(sources.config_client().clone()),
-            sources,
-            scope_cache: ScopeCache::default(),
-        });
+        let session = Arc::new((self.make)(&sdk));
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.insert(role_arn.to_owned(), (session.clone(), expiry));
         }
@@ -103,7 +106,25 @@ impl RoleSessions for AssumedRoles {
         Ok(session)
     }
 
-    fn assumed(&self) -> u64 {
+    /// `sts:AssumeRole` calls made so far.
+    pub fn assumed(&self) -> u64 {
         self.assumed.load(Ordering::Relaxed)
+    }
+}
+
+impl RoleSessions for AssumedRoles {
+    type Sources = AwsAccount;
+    type Sink = ConfigSink;
+
+    async fn session(
+        &self,
+        role_arn: &str,
+        account: &str,
+    ) -> Result<Arc<Session<AwsAccount, ConfigSink>>, SessionError> {
+        self.get(role_arn, account).await
+    }
+
+    fn assumed(&self) -> u64 {
+        RoleCache::assumed(self)
     }
 }

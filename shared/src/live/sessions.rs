@@ -53,3 +53,38 @@ pub trait RoleSessions {
     /// `sts:AssumeRole` calls made so far.
     fn assumed(&self) -> u64;
 }
+
+/// The function's own account and partition, learned from its ARN
+/// (`arn:<partition>:lambda:<region>:<account>:function:<name>`) on the first invocation.
+#[derive(Debug, Default)]
+pub struct Home(std::sync::OnceLock<(String, String)>);
+
+impl Home {
+    /// A home known in advance (tests, the CLI).
+    pub fn known(account: &str, partition: &str) -> Self {
+        let home = Self::default();
+        let _ = home.0.set((account.to_owned(), partition.to_owned()));
+        home
+    }
+
+    /// Learns the home from the invoked function's ARN; later calls change nothing.
+    pub fn learn(&self, function_arn: &str) {
+        let parts: Vec<&str> = function_arn.split(':').collect();
+        if parts.len() >= 5 && parts[0] == "arn" && is_account_id(parts[4]) {
+            let _ = self.0.set((parts[4].to_owned(), parts[1].to_owned()));
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.0.get().map(|(a, _)| a.as_str())
+    }
+
+    pub fn partition(&self) -> Option<&str> {
+        self.0.get().map(|(_, p)| p.as_str())
+    }
+}
+
+/// Twelve digits: what an AWS account id is.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}

@@ -56,6 +56,14 @@ pub(crate) fn objects_covered(prefix: &str, sets: &[&NameSet]) -> Coverage {
     if elements.is_empty() {
         return Coverage::Gap(format!("{prefix}…"));
     }
+    // The usual case, decided without the automaton: a Resource that is `*` or a literal
+    // prefix of the objects followed by `*` (`arn:aws:s3:::bucket/*`) covers every object.
+    if elements
+        .iter()
+        .any(|e| !e.negated && e.globs.iter().any(|g| g.covers_every_name_with(prefix)))
+    {
+        return Coverage::Covered;
+    }
     let mut alphabet: Vec<char> = elements
         .iter()
         .flat_map(|e| e.globs.iter())

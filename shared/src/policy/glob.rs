@@ -158,6 +158,14 @@ impl Glob {
         self.accepts(&states)
     }
 
+    /// True when the pattern is a literal prefix of `prefix` and a trailing `*` (or just `*`),
+    /// so that it matches every name starting with `prefix`, for every request. A sufficient
+    /// test, not a complete one: the coverage automaton decides the rest.
+    pub(crate) fn covers_every_name_with(&self, prefix: &str) -> bool {
+        self.variable.is_none()
+            && matches!(&self.simple, Some(Simple::Prefix(p)) if self.fold(prefix).starts_with(p.as_str()))
+    }
+
     /// True when the pattern matches `text` for every request: it matches and has no variable.
     pub(crate) fn certainly_matches(&self, text: &str) -> bool {
         self.variable.is_none() && self.matches(text)

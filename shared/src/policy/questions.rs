@@ -16,7 +16,7 @@ use std::fmt;
 
 use super::condition::{KeyValue, Truth};
 use super::coverage::{objects_covered, Coverage};
-use super::s3_actions::{OBJECT_ACTIONS, PUT_OBJECT};
+use super::s3_actions::{self, OBJECT_ACTIONS, PUT_OBJECT};
 use super::{Effect, NameSet, Policy, Principals, Statement};
 
 /// Header values: absent, the two S3 accepts besides KMS, and the two KMS forms. The first
@@ -311,7 +311,7 @@ impl<'p> Judge<'p> {
             })
             .collect();
         let mut groups: Vec<Vec<Truth>> = Vec::new();
-        let group_of = OBJECT_ACTIONS
+        let group_of = s3_actions::lower_case()
             .iter()
             .map(|action| {
                 let column: Vec<Truth> = denies

@@ -41,6 +41,17 @@ pub(crate) const OBJECT_ACTIONS: [&str; 33] = [
     "s3:RestoreObject",
 ];
 
+/// [`OBJECT_ACTIONS`] in lower case, as case-insensitive patterns compare them.
+pub(crate) fn lower_case() -> &'static [String] {
+    static LOWER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LOWER.get_or_init(|| {
+        OBJECT_ACTIONS
+            .iter()
+            .map(|a| a.to_ascii_lowercase())
+            .collect()
+    })
+}
+
 /// The index of `s3:PutObject` in [`OBJECT_ACTIONS`].
 pub(crate) const PUT_OBJECT: usize = 22;
 
