@@ -52,6 +52,9 @@ fn the_example_snapshot_as_json() {
     );
     let web = find(&evals, "release-web");
     assert_eq!(web["ComplianceResourceType"], "AWS::CodePipeline::Pipeline");
+    // Each resource names the account and region its item came from.
+    assert_eq!(web["AccountId"], "111122223333");
+    assert_eq!(web["Region"], "eu-west-1");
     assert_eq!(web["ComplianceType"], "COMPLIANT");
     assert_eq!(web["Score"], 100);
     assert_eq!(web["OrderingTimestamp"], "2026-11-02T09:15:27.431Z");

@@ -53,6 +53,13 @@ pub struct Evaluation {
     pub score: Option<u8>,
     /// Every control's finding (empty when not applicable).
     pub findings: Vec<Finding>,
+    /// The account the resource is in, where known (a snapshot or sweep of many accounts
+    /// reports each resource in its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Arc<str>>,
+    /// The resource's region, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Arc<str>>,
 }
 
 impl Serialize for Finding {
@@ -76,6 +83,8 @@ impl Evaluation {
             ordering_timestamp: subject.captured_at.clone(),
             score: None,
             findings: Vec::new(),
+            account_id: subject.account_id.clone(),
+            region: subject.region.clone(),
         }
     }
 
@@ -95,6 +104,8 @@ impl Evaluation {
             ordering_timestamp: captured_at.map(Arc::from),
             score: None,
             findings: Vec::new(),
+            account_id: None,
+            region: None,
         }
     }
 
@@ -136,6 +147,8 @@ impl Evaluation {
             ordering_timestamp: subject.captured_at.clone(),
             score: Some(score),
             findings,
+            account_id: subject.account_id.clone(),
+            region: subject.region.clone(),
         }
     }
 

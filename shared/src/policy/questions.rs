@@ -141,12 +141,30 @@ pub struct Gap {
     action: u8,
     /// No action of the question is denied for this class (the detail then names none).
     every_action_open: bool,
-    /// An object no applying statement covers, when some statement covers others.
-    object: Option<Box<str>>,
     /// Whether the other request property matters (some other value of it is denied).
     other_property_matters: bool,
+    /// The texts a policy supplied, boxed once so that the common gap (no statement at all)
+    /// stays 16 bytes.
+    texts: Option<Box<GapTexts>>,
+}
+
+/// The parts of a gap that come from the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GapTexts {
+    /// An object no applying statement covers, when some statement covers others.
+    object: Option<Box<str>>,
     /// What could not be decided and so did not count: a condition key, a policy variable.
     undecided: Option<Box<str>>,
+}
+
+impl Gap {
+    fn object(&self) -> Option<&str> {
+        self.texts.as_ref().and_then(|t| t.object.as_deref())
+    }
+
+    fn undecided(&self) -> Option<&str> {
+        self.texts.as_ref().and_then(|t| t.undecided.as_deref())
+    }
 }
 
 #[cfg(test)]
@@ -166,8 +184,8 @@ impl Gap {
             self.class.sse(),
             self.class.tls_version(),
             OBJECT_ACTIONS[usize::from(self.action)],
-            self.object.as_deref(),
-            self.undecided.is_some(),
+            self.object(),
+            self.undecided().is_some(),
         )
     }
 }
@@ -194,11 +212,11 @@ impl fmt::Display for Gap {
             }
         }
         f.write_str(" is not denied to every principal")?;
-        match &self.object {
+        match self.object() {
             Some(object) => write!(f, " (not on {object})")?,
             None => f.write_str(" on the bucket's objects")?,
         }
-        if let Some(what) = &self.undecided {
+        if let Some(what) = self.undecided() {
             write!(
                 f,
                 "; a Deny that depends on {what} cannot be decided, so it does not count"
@@ -371,10 +389,15 @@ impl<'p> Judge<'p> {
                 class,
                 action: u8::try_from(action).unwrap_or(u8::MAX),
                 every_action_open: denied_actions == 0,
-                object: object.map(Box::from),
                 other_property_matters,
-                // A condition key or variable comes from the policy: repeated cut, like any input.
-                undecided: undecided.map(|u| crate::quote::cut(&u).into()),
+                texts: (object.is_some() || undecided.is_some()).then(|| {
+                    Box::new(GapTexts {
+                        object: object.map(Box::from),
+                        // A condition key or variable comes from the policy: repeated cut,
+                        // like any input.
+                        undecided: undecided.map(|u| crate::quote::cut(&u).into()),
+                    })
+                }),
             });
         }
         PolicyVerdict::Denied
