@@ -116,19 +116,54 @@ pub struct Moto {
 
 impl Moto {
     /// Starts `moto_server` from `.venv` and waits until it listens.
+    ///
+    /// A free port can be taken by another test's server between choosing it and binding it;
+    /// the port would then answer for that other server. So readiness is this server's own
+    /// word: werkzeug's "Running on http://127.0.0.1:PORT" on its stderr, which is then drained
+    /// for as long as it runs. A server that exits first (its port was taken) is started again
+    /// on another port.
     pub fn start() -> Self {
-        let port = free_port();
-        let mut child = Command::new(venv_bin("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
-        wait_for_port(port, "moto_server", &mut child);
-        Self {
-            _process: Background { child },
-            endpoint: format!("http://127.0.0.1:{port}"),
+        use std::io::{BufRead, BufReader};
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(venv_bin("moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
+            let Some(stderr) = child.stderr.take() else {
+                continue;
+            };
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            let banner = format!("127.0.0.1:{port}");
+            std::thread::spawn(move || {
+                let mut told = false;
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if !told && line.contains("Running on") && line.contains(&banner) {
+                        told = true;
+                        let _ = ready_tx.send(());
+                    }
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if ready_rx.recv_timeout(Duration::from_millis(50)).is_ok() {
+                    wait_for_port(port, "moto_server", &mut child);
+                    return Self {
+                        _process: Background { child },
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
+        panic!("moto_server could not bind a port of its own in 5 tries");
     }
 
     /// The environment that points an AWS SDK at this server.

@@ -576,8 +576,10 @@ fn central(mode: Mode) -> Deps<FakeSources, FakeControl, FakeNotifier, FakeMembe
             FakeControl::with_stages(&STAGES),
         )),
     );
-    let mut parameters = RuleParameters::default();
-    parameters.execution_role_name = Some("artifact-guard-execution".into());
+    let parameters = RuleParameters {
+        execution_role_name: Some("artifact-guard-execution".into()),
+        ..RuleParameters::default()
+    };
     Deps {
         sources: FakeSources::default(),
         control: FakeControl::with_stages(&STAGES),
