@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use artifact_guard::aws::{AwsAccount, ConfigSink};
 use artifact_guard::live::ScopeCache;
+use artifact_guard::live::{NoSessions, Session};
 use artifact_guard_tests::proxy::{Fault, FaultProxy};
 use artifact_guard_tests::{block_on, fault_test_limits, root, sdk_config_at, Moto};
 use aws_lambda_events::event::config::ConfigEvent;
 use config_rule::error::RuleError;
-use config_rule::handler::{handle, Deps, Home, NoRoles, RuleResult};
+use config_rule::handler::{handle, Deps, Home, RuleResult};
 use serde_json::Value;
 
 struct Rig {
@@ -33,8 +34,8 @@ impl Rig {
             scope_cache: ScopeCache::default(),
             concurrency: 4,
             calls: AwsAccount::calls,
-            roles: NoRoles::default(),
-            session_calls: AwsAccount::calls,
+            roles: NoSessions::default(),
+            session_calls: |session: &Session<AwsAccount, ConfigSink>| session.sources.calls(),
             home: Home::default(),
         };
         Self {

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use artifact_guard::aws::{AwsAccount, PipelineControl, SnsNotifier};
 use artifact_guard::live::Home;
+use artifact_guard::live::NoSessions;
 use artifact_guard::RuleParameters;
 use artifact_guard_tests::proxy::{Fault, FaultProxy, Reply, Seen};
 use artifact_guard_tests::{block_on, fault_test_limits, root, sdk_config_at, Moto};
-use pipeline_check::check::{Deps, NoMembers, REASON_PREFIX};
+use pipeline_check::check::{Deps, REASON_PREFIX};
 use pipeline_check::handler::{handle, HandlerError, Output};
 use pipeline_check::settings::{Mode, Settings};
 use serde_json::{json, Value};
@@ -129,7 +130,7 @@ impl Rig {
                 notify_topic_arn: account["topic"].as_str().map(str::to_owned),
                 parameters: RuleParameters::default(),
             },
-            members: NoMembers::default(),
+            members: NoSessions::default(),
             home: Home::default(),
         };
         Self {

@@ -62,7 +62,7 @@ fn the_central_rule_judges_a_member_through_its_execution_role() {
         concurrency: 4,
         calls: AwsAccount::calls,
         roles: AssumedRoles::new(&sdk, "artifact-guard-config-rule"),
-        session_calls: AwsAccount::calls,
+        session_calls: |session| session.sources.calls(),
         home: Home::known(CENTRAL, "aws"),
     };
     let deadline = || tokio::time::Instant::now() + Duration::from_secs(120);

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use artifact_guard::aws::{AwsAccount, PipelineControl, SnsNotifier};
 use artifact_guard::live::Home;
+use artifact_guard::live::NoSessions;
 use artifact_guard::RuleParameters;
 use artifact_guard_tests::{block_on, root, LambdaEmulator, Moto};
-use pipeline_check::check::{Deps, NoMembers};
+use pipeline_check::check::Deps;
 use pipeline_check::handler::handle;
 use pipeline_check::settings::{Mode, Settings};
 use serde_json::{json, Value};
@@ -41,7 +42,7 @@ fn pipelines_are_assessed_end_to_end_against_moto() {
             notify_topic_arn: created["topic"].as_str().map(str::to_owned),
             parameters: RuleParameters::default(),
         },
-        members: NoMembers::default(),
+        members: NoSessions::default(),
         home: Home::default(),
     };
     let check = |pipeline: &str| -> Value {

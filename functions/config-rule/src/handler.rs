@@ -10,8 +10,8 @@ use tracing::info;
 use artifact_guard::facts::{ConfigurationItem, Fact, ResourceFacts, Subject};
 pub use artifact_guard::live::Home;
 use artifact_guard::live::{
-    self, is_account_id, EvaluationSink, GatherStats, RoleSessions, ScopeCache, Session,
-    SessionError, Sources,
+    self, is_account_id, AccountSessions, EvaluationSink, GatherStats, NoSessions, ScopeCache,
+    Session, Sources,
 };
 use artifact_guard::quote;
 use artifact_guard::{
@@ -23,7 +23,7 @@ use crate::event::{kind_of, RuleRequest, Trigger};
 use crate::report::report;
 
 /// What the handler needs, built once per process.
-pub struct Deps<S, E, R: RoleSessions = NoRoles<S, E>> {
+pub struct Deps<S, E, R: AccountSessions = NoSessions<Session<S, E>>> {
     /// Live facts of the function's own account.
     pub sources: S,
     /// Where the function's own account's evaluations go.
@@ -36,40 +36,10 @@ pub struct Deps<S, E, R: RoleSessions = NoRoles<S, E>> {
     pub calls: fn(&S) -> u64,
     /// Sessions in member accounts, for rules with `executionRoleName`.
     pub roles: R,
-    /// AWS calls made so far by a session's sources.
-    pub session_calls: fn(&R::Sources) -> u64,
+    /// AWS calls made so far by a member session.
+    pub session_calls: fn(&R::Session) -> u64,
     /// The function's own account and partition.
     pub home: Home,
-}
-
-/// No sessions in other accounts: a rule with `executionRoleName` is refused.
-pub struct NoRoles<S, E>(std::marker::PhantomData<(S, E)>);
-
-impl<S, E> Default for NoRoles<S, E> {
-    fn default() -> Self {
-        Self(std::marker::PhantomData)
-    }
-}
-
-impl<S: Sources, E: EvaluationSink> RoleSessions for NoRoles<S, E> {
-    type Sources = S;
-    type Sink = E;
-
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<Arc<Session<S, E>>, SessionError> {
-        Err(SessionError {
-            role_arn: role_arn.to_owned(),
-            account: account.to_owned(),
-            reason: "this deployment assumes no roles".into(),
-        })
-    }
-
-    fn assumed(&self) -> u64 {
-        0
-    }
 }
 
 /// One account as the rule sees it: its readers, sink and scope cache.
@@ -103,11 +73,18 @@ struct Ctx<'a> {
 pub const DEADLINE_RESERVE: Duration = Duration::from_millis(300);
 
 /// Handles one Config event before `deadline`.
-pub async fn handle<S: Sources, E: EvaluationSink, R: RoleSessions>(
+pub async fn handle<S, E, R, S2, E2>(
     event: ConfigEvent,
     deadline: tokio::time::Instant,
     deps: &Deps<S, E, R>,
-) -> Result<RuleResult, RuleError> {
+) -> Result<RuleResult, RuleError>
+where
+    S: Sources,
+    E: EvaluationSink,
+    R: AccountSessions<Session = Session<S2, E2>>,
+    S2: Sources,
+    E2: EvaluationSink,
+{
     let started = tokio::time::Instant::now();
     let stop_at = deadline.checked_sub(DEADLINE_RESERVE).unwrap_or(deadline);
     match tokio::time::timeout_at(stop_at, evaluate(event, deps)).await {
@@ -121,10 +98,17 @@ pub async fn handle<S: Sources, E: EvaluationSink, R: RoleSessions>(
 /// Picks the account the event is judged in: the function's own, or, with
 /// `executionRoleName`, a session of that role in the event's account (never the event's
 /// `executionRoleArn`, Config's service-linked role, which a function cannot assume).
-async fn evaluate<S: Sources, E: EvaluationSink, R: RoleSessions>(
+async fn evaluate<S, E, R, S2, E2>(
     event: ConfigEvent,
     deps: &Deps<S, E, R>,
-) -> Result<RuleResult, RuleError> {
+) -> Result<RuleResult, RuleError>
+where
+    S: Sources,
+    E: EvaluationSink,
+    R: AccountSessions<Session = Session<S2, E2>>,
+    S2: Sources,
+    E2: EvaluationSink,
+{
     let request = RuleRequest::try_from(event)?;
     tracing::trace!(
         message_type = request.trigger.message_type(),
@@ -148,7 +132,7 @@ async fn evaluate<S: Sources, E: EvaluationSink, R: RoleSessions>(
                 .unwrap_or("aws");
             let role_arn = format!("arn:{partition}:iam::{account}:role/{role}");
             let session = deps.roles.session(&role_arn, &account).await?;
-            let calls = || (deps.session_calls)(&session.sources);
+            let calls = || (deps.session_calls)(&session);
             let view = Account {
                 sources: &session.sources,
                 sink: &session.sink,

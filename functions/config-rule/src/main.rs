@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         calls: AwsAccount::calls,
         // Member accounts' sessions, for organization rules (rule parameter executionRoleName).
         roles: AssumedRoles::new(&sdk, "artifact-guard-config-rule"),
-        session_calls: AwsAccount::calls,
+        session_calls: |session| session.sources.calls(),
         home: handler::Home::default(),
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<ConfigEvent>| {

@@ -12,14 +12,14 @@ use artifact_guard::facts::{
     PipelineDocument, PipelineFacts, ResourceFacts, ResourceKind, Stage, StoreKey,
 };
 use artifact_guard::live::{
-    BucketReader, ConfigReader, ErrorKind, EvaluationSink, ItemKey, KeyReader, KeyRecord,
-    PipelineReader, RejectedEvaluation, RoleSessions, ScopeCache, Session, SessionError,
+    AccountSessions, BucketReader, ConfigReader, ErrorKind, EvaluationSink, FixedSessions, ItemKey,
+    KeyReader, KeyRecord, NoSessions, PipelineReader, RejectedEvaluation, ScopeCache, Session,
     SourceError, TaggedResourceFinder, TaggedStores,
 };
 use artifact_guard::{Compliance, Evaluation};
 
 use crate::error::RuleError;
-use crate::handler::{handle, Deps, Home, NoRoles};
+use crate::handler::{handle, Deps, Home};
 
 const BUCKET_CHANGE: &str = include_str!("../../../events/config-rule/bucket-change.json");
 const BUCKET_DELETED: &str = include_str!("../../../events/config-rule/bucket-deleted.json");
@@ -243,8 +243,8 @@ fn deps(account: FakeAccount) -> Deps<FakeAccount, FakeSink> {
         scope_cache: ScopeCache::default(),
         concurrency: 4,
         calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
-        roles: NoRoles::default(),
-        session_calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
+        roles: NoSessions::default(),
+        session_calls: |s| s.sources.calls.borrow().len() as u64,
         home: Home::default(),
     }
 }
@@ -255,10 +255,14 @@ fn event(text: &str, edit: impl FnOnce(&mut Value)) -> ConfigEvent {
     serde_json::from_value(v).expect("a ConfigEvent")
 }
 
-fn run<S: artifact_guard::live::Sources, R: artifact_guard::live::RoleSessions>(
+fn run<S, R>(
     e: ConfigEvent,
     deps: &Deps<S, FakeSink, R>,
-) -> Result<crate::handler::RuleResult, RuleError> {
+) -> Result<crate::handler::RuleResult, RuleError>
+where
+    S: artifact_guard::live::Sources,
+    R: AccountSessions<Session = Session<FakeAccount, FakeSink>>,
+{
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -716,38 +720,6 @@ fn a_failed_pipeline_listing_fails_the_sweep_as_retryable() {
     assert!(d.sink.batches.borrow().is_empty(), "no partial report");
 }
 
-/// Sessions of fake member accounts, by role ARN; records every role asked for.
-#[derive(Default)]
-struct FakeRoles {
-    sessions: HashMap<String, std::sync::Arc<Session<FakeAccount, FakeSink>>>,
-    asked: RefCell<Vec<String>>,
-}
-
-impl RoleSessions for FakeRoles {
-    type Sources = FakeAccount;
-    type Sink = FakeSink;
-
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<std::sync::Arc<Session<FakeAccount, FakeSink>>, SessionError> {
-        self.asked.borrow_mut().push(role_arn.to_owned());
-        self.sessions
-            .get(role_arn)
-            .cloned()
-            .ok_or_else(|| SessionError {
-                role_arn: role_arn.to_owned(),
-                account: account.to_owned(),
-                reason: "AccessDenied: not authorized to perform sts:AssumeRole".into(),
-            })
-    }
-
-    fn assumed(&self) -> u64 {
-        self.asked.borrow().len() as u64
-    }
-}
-
 const MEMBER: &str = "444455556666";
 const ROLE: &str = "artifact-guard-execution";
 
@@ -755,8 +727,10 @@ const ROLE: &str = "artifact-guard-execution";
 // The port hands out `Arc`s (production sessions are shared across invocations); the fakes
 // are single-threaded.
 #[allow(clippy::arc_with_non_send_sync)]
-fn central(member: FakeAccount) -> Deps<FakeAccount, FakeSink, FakeRoles> {
-    let mut roles = FakeRoles::default();
+fn central(
+    member: FakeAccount,
+) -> Deps<FakeAccount, FakeSink, FixedSessions<Session<FakeAccount, FakeSink>>> {
+    let mut roles = FixedSessions::default();
     roles.sessions.insert(
         format!("arn:aws:iam::{MEMBER}:role/{ROLE}"),
         std::sync::Arc::new(Session {
@@ -772,7 +746,7 @@ fn central(member: FakeAccount) -> Deps<FakeAccount, FakeSink, FakeRoles> {
         concurrency: 4,
         calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
         roles,
-        session_calls: |a: &FakeAccount| a.calls.borrow().len() as u64,
+        session_calls: |s| s.sources.calls.borrow().len() as u64,
         home: Home::known("999988887777", "aws"),
     }
 }
@@ -790,7 +764,7 @@ fn a_member_event_is_judged_and_reported_through_the_members_execution_role() {
     let d = central(FakeAccount::with_store());
     let result = run(member_event(PERIODIC), &d).expect("handled");
     assert_eq!(
-        *d.roles.asked.borrow(),
+        d.roles.asked(),
         [format!("arn:aws:iam::{MEMBER}:role/{ROLE}")],
         "the role in the event's account, never the event's executionRoleArn"
     );
@@ -834,7 +808,7 @@ fn the_partition_comes_from_the_rules_arn() {
     };
     let error = run(e, &d).expect_err("no such session");
     assert_eq!(
-        *d.roles.asked.borrow(),
+        d.roles.asked(),
         [format!("arn:aws-cn:iam::{MEMBER}:role/{ROLE}")]
     );
     assert_eq!(

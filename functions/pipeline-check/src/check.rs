@@ -5,12 +5,9 @@ use serde::Serialize;
 use tracing::info;
 
 use artifact_guard::facts::{pipeline_document, Fact, PipelineFacts, ResourceKind, Subject};
-use std::sync::Arc;
-
-use artifact_guard::aws::{AwsAccount, PipelineControl, RoleCache};
 use artifact_guard::live::{
-    self, is_account_id, GatherStats, Home, JobResults, Notifier, SessionError, SourceError,
-    Sources, TransitionControl,
+    self, is_account_id, AccountSessions, GatherStats, Home, JobResults, NoSessions, Notifier,
+    SessionError, SourceError, Sources, TransitionControl,
 };
 use artifact_guard::quote;
 use artifact_guard::{Assessor, Compliance, ControlId, Evaluation, RuleParameters, ScopeIndex};
@@ -19,7 +16,7 @@ use crate::event::PipelineChange;
 use crate::settings::{Mode, Settings};
 
 /// What the function needs, built once per process.
-pub struct Deps<S, C, N, R = NoMembers<S, C>> {
+pub struct Deps<S, C, N, R = NoSessions<(S, C)>> {
     /// The function's own account's readers.
     pub sources: S,
     /// The function's own account's transitions and job results.
@@ -27,8 +24,8 @@ pub struct Deps<S, C, N, R = NoMembers<S, C>> {
     /// Where findings are published (the central topic, whatever the account).
     pub notifier: N,
     pub settings: Settings,
-    /// Member accounts' readers and transitions, through the execution role named by the
-    /// `executionRoleName` of `RULE_PARAMETERS`.
+    /// Member accounts' readers and transition control, through the execution role named by
+    /// the `executionRoleName` of `RULE_PARAMETERS` (`RoleCache<(AwsAccount, PipelineControl)>`).
     pub members: R,
     /// The function's own account and partition.
     pub home: Home,
@@ -37,56 +34,6 @@ pub struct Deps<S, C, N, R = NoMembers<S, C>> {
 /// Bounds the ports a handler uses.
 pub trait Control: TransitionControl + JobResults {}
 impl<T: TransitionControl + JobResults> Control for T {}
-
-/// Member accounts' readers and transition control, through their execution role.
-// Used through generics only, never as a trait object.
-#[allow(async_fn_in_trait)]
-pub trait MemberSessions {
-    type Sources: Sources;
-    type Control: Control;
-
-    /// The session of `role_arn` in `account`, cached until shortly before it expires.
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<Arc<(Self::Sources, Self::Control)>, SessionError>;
-}
-
-impl MemberSessions for RoleCache<(AwsAccount, PipelineControl)> {
-    type Sources = AwsAccount;
-    type Control = PipelineControl;
-
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<Arc<(AwsAccount, PipelineControl)>, SessionError> {
-        self.get(role_arn, account).await
-    }
-}
-
-/// No member sessions: an execution role is refused.
-pub struct NoMembers<S, C>(std::marker::PhantomData<(S, C)>);
-
-impl<S, C> Default for NoMembers<S, C> {
-    fn default() -> Self {
-        Self(std::marker::PhantomData)
-    }
-}
-
-impl<S: Sources, C: Control> MemberSessions for NoMembers<S, C> {
-    type Sources = S;
-    type Control = C;
-
-    async fn session(&self, role_arn: &str, account: &str) -> Result<Arc<(S, C)>, SessionError> {
-        Err(SessionError {
-            role_arn: role_arn.to_owned(),
-            account: account.to_owned(),
-            reason: "this deployment assumes no roles".into(),
-        })
-    }
-}
 
 /// The result of a check, returned to the caller (and shown by `cargo lambda invoke`).
 #[derive(Debug, Serialize)]
@@ -152,10 +99,18 @@ pub const REASON_PREFIX: &str = "artifact-guard";
 
 /// Checks one pipeline change in the account that made it: the function's own, or a member's
 /// through its execution role (findings are published centrally, naming the account).
-pub async fn check<S: Sources, C: Control, N: Notifier, R: MemberSessions>(
+pub async fn check<S, C, N, R, S2, C2>(
     change: PipelineChange,
     deps: &Deps<S, C, N, R>,
-) -> Result<CheckResult, CheckError> {
+) -> Result<CheckResult, CheckError>
+where
+    S: Sources,
+    C: Control,
+    N: Notifier,
+    R: AccountSessions<Session = (S2, C2)>,
+    S2: Sources,
+    C2: Control,
+{
     let home = deps.home.account();
     let account = change.account_id.as_deref();
     let foreign = match (account, home) {

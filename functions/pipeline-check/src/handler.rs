@@ -6,9 +6,9 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::info;
 
-use artifact_guard::live::{Notifier, Sources};
+use artifact_guard::live::{AccountSessions, Notifier, Sources};
 
-use crate::check::{check, CheckError, CheckResult, Control, Deps, MemberSessions};
+use crate::check::{check, CheckError, CheckResult, Control, Deps};
 use crate::event::Event;
 use crate::gate::{gate, GateResult, Unanswered};
 
@@ -39,11 +39,19 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
-pub async fn handle<S: Sources, C: Control, N: Notifier, R: MemberSessions>(
+pub async fn handle<S, C, N, R, S2, C2>(
     event: Value,
     deadline: Instant,
     deps: &Deps<S, C, N, R>,
-) -> Result<Output, HandlerError> {
+) -> Result<Output, HandlerError>
+where
+    S: Sources,
+    C: Control,
+    N: Notifier,
+    R: AccountSessions<Session = (S2, C2)>,
+    S2: Sources,
+    C2: Control,
+{
     let event = Event::parse(&event).map_err(CheckError::from)?;
     tracing::trace!(kind = event.kind(), "event parsed");
     match event {

@@ -2,7 +2,6 @@
 //! assertions on results and on every transition, job result and notification requested.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -18,10 +17,10 @@ use artifact_guard::live::{
 };
 use artifact_guard::RuleParameters;
 
-use crate::check::{Deps, MemberSessions, NoMembers, REASON_PREFIX};
+use crate::check::{Deps, REASON_PREFIX};
 use crate::handler::{handle, HandlerError};
 use crate::settings::{Mode, Settings};
-use artifact_guard::live::{Home, SessionError};
+use artifact_guard::live::{FixedSessions, Home, NoSessions};
 
 const CREATE: &str = include_str!("../../../events/pipeline-check/create-pipeline.json");
 const UPDATE: &str = include_str!("../../../events/pipeline-check/update-pipeline.json");
@@ -259,7 +258,7 @@ fn deps(
             notify_topic_arn: Some(TOPIC.into()),
             parameters: RuleParameters::default(),
         },
-        members: NoMembers::default(),
+        members: NoSessions::default(),
         home: Home::default(),
     }
 }
@@ -532,40 +531,14 @@ fn results_never_carry_the_jobs_artifact_credentials() {
     }
 }
 
-/// Member sessions of fakes, by role ARN.
-#[derive(Default)]
-struct FakeMembers {
-    sessions: HashMap<String, std::sync::Arc<(FakeSources, FakeControl)>>,
-    asked: RefCell<Vec<String>>,
-}
-
-impl MemberSessions for FakeMembers {
-    type Sources = FakeSources;
-    type Control = FakeControl;
-
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<std::sync::Arc<(FakeSources, FakeControl)>, SessionError> {
-        self.asked.borrow_mut().push(role_arn.to_owned());
-        self.sessions
-            .get(role_arn)
-            .cloned()
-            .ok_or_else(|| SessionError {
-                role_arn: role_arn.to_owned(),
-                account: account.to_owned(),
-                reason: "AccessDenied".into(),
-            })
-    }
-}
-
 const MEMBER_ROLE: &str = "arn:aws:iam::111122223333:role/artifact-guard-execution";
 
 // The port hands out `Arc`s; the fakes are single-threaded.
 #[allow(clippy::arc_with_non_send_sync)]
-fn central(mode: Mode) -> Deps<FakeSources, FakeControl, FakeNotifier, FakeMembers> {
-    let mut members = FakeMembers::default();
+fn central(
+    mode: Mode,
+) -> Deps<FakeSources, FakeControl, FakeNotifier, FixedSessions<(FakeSources, FakeControl)>> {
+    let mut members = FixedSessions::default();
     members.sessions.insert(
         MEMBER_ROLE.into(),
         std::sync::Arc::new((
@@ -596,7 +569,7 @@ fn central(mode: Mode) -> Deps<FakeSources, FakeControl, FakeNotifier, FakeMembe
 
 fn run_central(
     event: &str,
-    d: &Deps<FakeSources, FakeControl, FakeNotifier, FakeMembers>,
+    d: &Deps<FakeSources, FakeControl, FakeNotifier, FixedSessions<(FakeSources, FakeControl)>>,
 ) -> Result<Value, HandlerError> {
     let event: Value = serde_json::from_str(event).expect("fixture");
     tokio::runtime::Builder::new_current_thread()
@@ -611,7 +584,7 @@ fn run_central(
 fn a_forwarded_member_change_is_judged_and_enforced_through_the_execution_role() {
     let d = central(Mode::Enforce);
     let out = run_central(UPDATE, &d).expect("handled");
-    assert_eq!(*d.members.asked.borrow(), [MEMBER_ROLE]);
+    assert_eq!(d.members.asked(), [MEMBER_ROLE]);
     assert_eq!(out["Evaluation"]["ComplianceType"], "NON_COMPLIANT");
     let member = &d.members.sessions[MEMBER_ROLE];
     assert_eq!(

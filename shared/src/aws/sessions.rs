@@ -16,7 +16,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use super::{AwsAccount, ConfigSink};
-use crate::live::{RoleSessions, ScopeCache, Session, SessionError};
+use crate::live::{AccountSessions, ScopeCache, Session, SessionError};
 
 /// A session is replaced when its credentials have less than this left.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
@@ -112,15 +112,10 @@ impl<T> RoleCache<T> {
     }
 }
 
-impl RoleSessions for AssumedRoles {
-    type Sources = AwsAccount;
-    type Sink = ConfigSink;
+impl<T> AccountSessions for RoleCache<T> {
+    type Session = T;
 
-    async fn session(
-        &self,
-        role_arn: &str,
-        account: &str,
-    ) -> Result<Arc<Session<AwsAccount, ConfigSink>>, SessionError> {
+    async fn session(&self, role_arn: &str, account: &str) -> Result<Arc<T>, SessionError> {
         self.get(role_arn, account).await
     }
 

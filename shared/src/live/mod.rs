@@ -21,7 +21,9 @@ pub use deadline::time_left;
 pub use gate::{JobResults, Notifier, StageTransition, TransitionControl};
 pub use gather::{gather_for_item, gather_for_pipeline, scope_index, sweep, GatherStats, Sources};
 pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
-pub use sessions::{is_account_id, Home, RoleSessions, Session, SessionError};
+pub use sessions::{
+    is_account_id, AccountSessions, FixedSessions, Home, NoSessions, Session, SessionError,
+};
 
 use crate::assess::Evaluation;
 use crate::facts::{

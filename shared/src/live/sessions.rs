@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{EvaluationSink, ScopeCache, Sources};
+use super::ScopeCache;
 
 /// One account's readers, evaluation sink and scope cache.
 pub struct Session<S, E> {
@@ -34,24 +34,97 @@ pub struct SessionError {
     pub reason: String,
 }
 
-/// Sessions by role, cached across warm invocations until shortly before they expire.
+/// Whatever a function keeps per member account (its clients), by the role it assumed there;
+/// cached across warm invocations until shortly before the credentials expire.
 // Used through generics only, never as a trait object.
 #[allow(async_fn_in_trait)]
-pub trait RoleSessions {
-    /// An account's readers.
-    type Sources: Sources;
-    /// An account's evaluation sink.
-    type Sink: EvaluationSink;
+pub trait AccountSessions {
+    /// One account's clients: the Config rule's [`Session`], the pipeline check's readers and
+    /// transition control.
+    type Session;
 
     /// The session of `role_arn` in `account`.
     async fn session(
         &self,
         role_arn: &str,
         account: &str,
-    ) -> Result<Arc<Session<Self::Sources, Self::Sink>>, SessionError>;
+    ) -> Result<Arc<Self::Session>, SessionError>;
 
     /// `sts:AssumeRole` calls made so far.
     fn assumed(&self) -> u64;
+}
+
+/// No sessions in other accounts (a single-account deployment): every role is refused.
+pub struct NoSessions<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Default for NoSessions<T> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<T> AccountSessions for NoSessions<T> {
+    type Session = T;
+
+    async fn session(&self, role_arn: &str, account: &str) -> Result<Arc<T>, SessionError> {
+        Err(SessionError {
+            role_arn: role_arn.to_owned(),
+            account: account.to_owned(),
+            reason: "this deployment assumes no roles".into(),
+        })
+    }
+
+    fn assumed(&self) -> u64 {
+        0
+    }
+}
+
+/// Sessions given up front, by role ARN, recording every role asked for: a port
+/// implementation for handler tests (and any tool that already holds its clients). A role it
+/// was not given cannot be assumed.
+pub struct FixedSessions<T> {
+    /// The sessions, by role ARN.
+    pub sessions: std::collections::HashMap<String, Arc<T>>,
+    /// Every role asked for, in order.
+    pub asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl<T> Default for FixedSessions<T> {
+    fn default() -> Self {
+        Self {
+            sessions: std::collections::HashMap::new(),
+            asked: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> FixedSessions<T> {
+    /// The roles asked for so far.
+    pub fn asked(&self) -> Vec<String> {
+        self.asked.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+}
+
+impl<T> AccountSessions for FixedSessions<T> {
+    type Session = T;
+
+    async fn session(&self, role_arn: &str, account: &str) -> Result<Arc<T>, SessionError> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push(role_arn.to_owned());
+        }
+        self.sessions
+            .get(role_arn)
+            .cloned()
+            .ok_or_else(|| SessionError {
+                role_arn: role_arn.to_owned(),
+                account: account.to_owned(),
+                reason: "AccessDenied: not authorized to perform sts:AssumeRole".into(),
+            })
+    }
+
+    fn assumed(&self) -> u64 {
+        self.asked().len() as u64
+    }
 }
 
 /// The function's own account and partition, learned from its ARN
