@@ -9,7 +9,7 @@ SNAPSHOT ?= examples/snapshot.json
 # exported for the scripts under bench/ that run built binaries.
 export TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo $(CURDIR)/target)
 
-.PHONY: all build golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
+.PHONY: all build golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -120,7 +120,7 @@ example:
 ## starts against a local Lambda Runtime API, the sweep against moto and the arm64 package sizes.
 ## Each step writes its figures into BENCHMARKS.md (bench/record.py: date, commit, machine,
 ## command), so `make bench` leaves BENCHMARKS.md up to date; one step updates only its block.
-bench: bench-engine bench-snapshot bench-coldstart bench-sweep bench-size
+bench: bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-size
 
 BENCH_OUT := bench/out
 RECORD = mkdir -p $(BENCH_OUT) && $(PYTHON) bench/record.py
@@ -135,6 +135,15 @@ bench-coldstart: venv
 bench-engine:
 	$(CARGO) bench -p artifact-guard-bench --bench engine
 	$(RECORD) engine "make bench-engine" < /dev/null
+
+## bench-instructions: the engine's instructions per resource under callgrind (valgrind), which
+## repeat exactly on a shared host where the wall-clock figures above vary by half.
+bench-instructions:
+	$(CARGO) build --profile bench --quiet -p artifact-guard-bench --bin assess-repeat
+	mkdir -p $(BENCH_OUT)
+	bash bench/instructions.sh $(TARGET_DIR)/release/assess-repeat > $(BENCH_OUT)/instructions.txt
+	cat $(BENCH_OUT)/instructions.txt
+	$(RECORD) instructions "make bench-instructions" < $(BENCH_OUT)/instructions.txt
 
 bench-snapshot:
 	mkdir -p $(BENCH_OUT)

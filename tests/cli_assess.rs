@@ -253,3 +253,127 @@ fn bad_usage_exits_two() {
     fails_with(&["assess"], None, &["--snapshot"]);
     fails_with(&["frobnicate"], None, &["frobnicate"]);
 }
+
+/// A fresh directory under the system's temporary directory, removed first if left over.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("artifact-guard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+fn gzip_to(path: &std::path::Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+    let mut gz = GzEncoder::new(
+        std::fs::File::create(path).expect("create"),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(text.as_bytes()).expect("write");
+    gz.finish().expect("finish");
+}
+
+const MEMBER: &str = "444455556666";
+
+/// An organization's Config delivery folder: the example account and a member whose snapshot is
+/// the example with the member's account id (so every pipeline name repeats across accounts).
+fn organization_folder(name: &str) -> std::path::PathBuf {
+    let dir = scratch(name);
+    let example = std::fs::read_to_string(root().join(SNAPSHOT)).expect("example snapshot");
+    for account in ["111122223333", MEMBER] {
+        let text = example.replace("111122223333", account);
+        let file = dir.join(format!(
+            "AWSLogs/{account}/Config/eu-west-1/2026/11/2/ConfigSnapshot/{account}_Config_eu-west-1_ConfigSnapshot_20261102T091527Z_x.json.gz"
+        ));
+        gzip_to(&file, &text);
+        // What else Config writes there, and a stray file: neither is read.
+        std::fs::write(
+            dir.join(format!(
+                "AWSLogs/{account}/Config/ConfigWritabilityCheckFile"
+            )),
+            "{}",
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.join("README.txt"), "not a snapshot").expect("write");
+    dir
+}
+
+#[test]
+fn an_organizations_delivery_folder_is_judged_account_by_account() {
+    let dir = organization_folder("org-folder");
+    let o = artifact_guard(
+        &[
+            "assess",
+            "--snapshot",
+            &dir.to_string_lossy(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
+    let evals = evaluations(&o);
+    let count = |kind: &str| {
+        evals
+            .iter()
+            .filter(|e| e["ComplianceResourceType"] == kind)
+            .count()
+    };
+    // Pipelines and keys are per account; a bucket name is global, so each bucket once, but
+    // for the console's default bucket, whose name carries the account id.
+    assert_eq!(count("AWS::CodePipeline::Pipeline"), 14);
+    assert_eq!(count("AWS::KMS::Key"), 6);
+    assert_eq!(count("AWS::S3::Bucket"), 7);
+    assert_eq!(evals.len(), 27);
+    let web: Vec<(&str, &str)> = evals
+        .iter()
+        .filter(|e| e["ComplianceResourceId"] == "release-web")
+        .map(|e| {
+            (
+                e["AccountId"].as_str().unwrap_or("?"),
+                e["ComplianceType"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        web,
+        [("111122223333", "COMPLIANT"), (MEMBER, "COMPLIANT")],
+        "each account's release-web is judged with its own key"
+    );
+    // The same files named one by one give the same report.
+    let files: Vec<String> = ["111122223333", MEMBER]
+        .iter()
+        .map(|a| {
+            let folder = dir.join(format!("AWSLogs/{a}/Config"));
+            folder.to_string_lossy().into_owned()
+        })
+        .collect();
+    let again = artifact_guard(
+        &[
+            "assess",
+            "--snapshot",
+            &files[0],
+            "--snapshot",
+            &files[1],
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(evaluations(&again), evals);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_folder_without_snapshots_is_a_usage_error_naming_it() {
+    let dir = scratch("empty-folder");
+    std::fs::write(dir.join("notes.txt"), "nothing here").expect("write");
+    let o = artifact_guard(&["assess", "--snapshot", &dir.to_string_lossy()], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&*dir.to_string_lossy()) && err.contains("no snapshot files"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -195,11 +195,22 @@ impl Moto {
     /// Creates the test account in the account of `role_arn` (assumed through moto's STS), or
     /// in the default account.
     pub fn create_account_as(&self, role_arn: Option<&str>) -> serde_json::Value {
+        self.create_account_named(role_arn, "")
+    }
+
+    /// As [`Moto::create_account_as`], with every bucket name starting with `bucket_prefix`
+    /// (bucket names are global: a second account needs its own).
+    pub fn create_account_named(
+        &self,
+        role_arn: Option<&str>,
+        bucket_prefix: &str,
+    ) -> serde_json::Value {
         let out = run(
             Command::new(venv_bin("python"))
                 .arg(root().join("tests/moto/account.py"))
                 .arg(&self.endpoint)
-                .args(role_arn),
+                .arg(role_arn.unwrap_or(""))
+                .arg(bucket_prefix),
             None,
         );
         assert!(
@@ -213,6 +224,32 @@ impl Moto {
 }
 
 impl Moto {
+    /// Makes the default account an organization's management account with two members
+    /// (`tests/moto/organization.py`); returns the members' account ids.
+    pub fn create_organization(&self) -> Vec<String> {
+        let out = run(
+            Command::new(venv_bin("python"))
+                .arg(root().join("tests/moto/organization.py"))
+                .arg(&self.endpoint),
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "organization setup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("organization setup printed no JSON: {e}"));
+        printed["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// SDK configuration for this server: region us-east-1, static test credentials, the
     /// standard timeouts and retries.
     pub fn sdk_config(&self) -> aws_config::SdkConfig {

@@ -194,3 +194,158 @@ fn the_central_pipeline_check_reads_a_forwarded_change_in_the_member() {
     );
     assert_eq!(deps.members.assumed(), 1, "one AssumeRole for both events");
 }
+
+fn scan(moto_env: &[(&'static str, String)], args: &[&str]) -> std::process::Output {
+    artifact_guard_tests::run(
+        std::process::Command::new(artifact_guard_tests::bin("artifact-guard"))
+            .arg("scan")
+            .args(args)
+            .envs(moto_env.iter().map(|(k, v)| (*k, v.as_str()))),
+        None,
+    )
+}
+
+#[test]
+fn scan_organization_reports_every_member_through_the_role() {
+    let moto = Moto::start();
+    let members = moto.create_organization();
+    assert_eq!(members.len(), 2, "{members:?}");
+    for (member, prefix) in members.iter().zip(["m1-", "m2-"]) {
+        moto.create_account_named(Some(&format!("arn:aws:iam::{member}:role/{ROLE}")), prefix);
+    }
+    let o = scan(
+        &moto.env(),
+        &["--role-name", ROLE, "--organization", "--format", "json"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "non-compliant resources; stderr: {stderr}"
+    );
+    let report: Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    assert!(report.get("notScanned").is_none(), "{report}");
+    let evaluations = report["evaluations"].as_array().expect("evaluations");
+    // Each member's pipelines, judged in that member; the management account has none.
+    for member in &members {
+        let mut pipelines: Vec<&str> = evaluations
+            .iter()
+            .filter(|e| {
+                e["AccountId"] == member.as_str()
+                    && e["ComplianceResourceType"] == "AWS::CodePipeline::Pipeline"
+            })
+            .filter_map(|e| e["ComplianceResourceId"].as_str())
+            .collect();
+        pipelines.sort_unstable();
+        assert_eq!(
+            pipelines,
+            ["aes", "asym", "good", "mail", "token"],
+            "{member}"
+        );
+        let good = evaluations
+            .iter()
+            .find(|e| e["AccountId"] == member.as_str() && e["ComplianceResourceId"] == "good")
+            .expect("good");
+        assert_eq!(good["ComplianceType"], "COMPLIANT", "{good}");
+        assert_eq!(good["Region"], "us-east-1");
+    }
+    assert!(
+        evaluations
+            .iter()
+            .all(|e| members.iter().any(|m| e["AccountId"] == m.as_str())),
+        "only members' resources: {report}"
+    );
+    // One AssumeRole per account (the management account's own role included), and a line per
+    // account-region off a terminal.
+    assert!(
+        stderr.contains("3 AssumeRole calls for 3 accounts"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("] ").count(), 3, "{stderr}");
+}
+
+#[test]
+fn accounts_that_cannot_be_scanned_are_listed_with_the_reason_and_exit_3() {
+    // Nothing listens on the endpoint: AssumeRole fails for every account.
+    let port = artifact_guard_tests::free_port();
+    let env = vec![
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+    ];
+    let o = scan(
+        &env,
+        &[
+            "--role-name",
+            ROLE,
+            "--accounts",
+            "111111111111,222222222222",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--format",
+            "json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "stderr: {stderr}");
+    let report: Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let not_scanned = report["notScanned"].as_array().expect("notScanned");
+    let listed: Vec<(&str, &str)> = not_scanned
+        .iter()
+        .map(|n| {
+            (
+                n["AccountId"].as_str().unwrap_or("?"),
+                n["Region"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("111111111111", "us-east-1"),
+            ("111111111111", "eu-west-1"),
+            ("222222222222", "us-east-1"),
+            ("222222222222", "eu-west-1")
+        ]
+    );
+    for n in not_scanned {
+        let reason = n["Reason"].as_str().unwrap_or("");
+        assert!(
+            reason.contains(&format!("role/{ROLE}")) && reason.contains("trust"),
+            "the reason names the role and the fix: {reason}"
+        );
+    }
+    assert_eq!(
+        stderr.matches("not scanned: account").count(),
+        4,
+        "{stderr}"
+    );
+    assert_eq!(report["evaluations"], json!([]));
+}
+
+#[test]
+fn scan_across_accounts_refuses_bad_account_ids_and_role_names() {
+    let env = Vec::new();
+    for (args, field) in [
+        (
+            vec!["--role-name", ROLE, "--accounts", "12345"],
+            "--accounts",
+        ),
+        (
+            vec!["--role-name", "bad name", "--organization"],
+            "--role-name",
+        ),
+    ] {
+        let o = scan(&env, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(field), "{args:?}: {stderr}");
+    }
+    // --organization without a role to scan through is a usage error from the parser.
+    let o = scan(&env, &["--organization"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,8 +1,13 @@
-//! `artifact-guard assess`: snapshot in, one evaluation per bucket, key and pipeline out.
+//! `artifact-guard assess`: snapshots in, one evaluation per bucket, key and pipeline out.
+//!
+//! Every `--snapshot` is a file, `-` (standard input) or a directory read recursively, as AWS
+//! Config delivers an organization's snapshots: one per account and region under
+//! `AWSLogs/<account>/Config/<region>/…/ConfigSnapshot/`. All of them go into one inventory,
+//! in which each resource keeps its account and region and is judged within them.
 
 use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use artifact_guard::assess::snapshot;
 use artifact_guard::{Inventory, RuleParameters};
@@ -10,18 +15,79 @@ use artifact_guard::{Inventory, RuleParameters};
 use crate::report::Outcome;
 use crate::{Format, UsageError};
 
-pub fn run(path: &Path, parameters: Option<&str>, format: Format) -> Result<Outcome, UsageError> {
+pub fn run(
+    paths: &[PathBuf],
+    parameters: Option<&str>,
+    format: Format,
+) -> Result<Outcome, UsageError> {
     let params = read_parameters(parameters)?;
-    let name = path.display().to_string();
-    let reader: Box<dyn Read> = if name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(path).map_err(|e| UsageError(format!("{name}: cannot open: {e}")))?)
-    };
     let mut inventory = Inventory::new();
-    snapshot::load(reader, &mut inventory).map_err(|e| UsageError(format!("{name}: {e}")))?;
+    for path in paths {
+        if path.as_os_str() == "-" {
+            snapshot::load(io::stdin().lock(), &mut inventory)
+                .map_err(|e| UsageError(format!("-: {e}")))?;
+            continue;
+        }
+        for file in snapshot_files(path)? {
+            let name = file.display();
+            let reader =
+                File::open(&file).map_err(|e| UsageError(format!("{name}: cannot open: {e}")))?;
+            snapshot::load(reader, &mut inventory)
+                .map_err(|e| UsageError(format!("{name}: {e}")))?;
+        }
+    }
+    crate::report::write(std::slice::from_ref(&inventory), &[], &params, format)
+}
 
-    crate::report::write(&inventory, &params, format)
+/// `path` itself, or every snapshot file under the directory `path` in name order.
+fn snapshot_files(path: &Path) -> Result<Vec<PathBuf>, UsageError> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| UsageError(format!("{}: cannot open: {e}", path.display())))?;
+    if !metadata.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files = Vec::new();
+    collect(path, &mut files)?;
+    if files.is_empty() {
+        return Err(UsageError(format!(
+            "{}: no snapshot files (*.json, *.json.gz) in this directory or below it",
+            path.display()
+        )));
+    }
+    Ok(files)
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+    let unreadable = |e: io::Error| UsageError(format!("{}: cannot read: {e}", dir.display()));
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(unreadable)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable)?;
+    entries.sort();
+    for path in entries {
+        // symlink_metadata: a link to a directory is not followed, so a loop cannot recurse.
+        let kind = std::fs::symlink_metadata(&path)
+            .map_err(|e| UsageError(format!("{}: cannot read: {e}", path.display())))?
+            .file_type();
+        if kind.is_dir() {
+            collect(&path, files)?;
+        } else if is_snapshot_name(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// `*.json` and `*.json.gz`, but not the empty object Config writes to check that it may write
+/// to the bucket (`ConfigWritabilityCheckFile`).
+fn is_snapshot_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    (name.ends_with(".json") || name.ends_with(".json.gz"))
+        && !name.contains("configwritabilitycheckfile")
 }
 
 pub fn read_parameters(parameters: Option<&str>) -> Result<RuleParameters, UsageError> {

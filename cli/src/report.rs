@@ -10,31 +10,46 @@ use crate::{Format, UsageError};
 /// How the run ended.
 pub struct Outcome {
     pub non_compliant: u64,
+    /// Accounts or regions that could not be read (`scan` across accounts).
+    pub not_scanned: usize,
 }
 
-/// Assesses every resource of `inventory` and writes the report to standard output.
+/// An account and region that could not be read, and why. Reported, never skipped silently.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotScanned {
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub reason: String,
+}
+
+/// Assesses every resource of each inventory (one per account and region, or one for all of a
+/// snapshot's) and writes one report to standard output.
 pub fn write(
-    inventory: &Inventory,
+    parts: &[Inventory],
+    not_scanned: &[NotScanned],
     params: &RuleParameters,
     format: Format,
 ) -> Result<Outcome, UsageError> {
-    let scope = ScopeIndex::from_inventory(inventory);
-    let assessor = Assessor::new(params, inventory, &scope);
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::default()),
-        Format::Table => Box::new(TableReport::new(inventory)),
+        Format::Table => Box::new(TableReport::new(parts)),
     };
     let mut non_compliant = 0;
     let written = (|| -> io::Result<()> {
         report.begin(&mut out)?;
-        for evaluation in assessor.assess_all() {
-            if evaluation.compliance_type == Compliance::NonCompliant {
-                non_compliant += 1;
+        for inventory in parts {
+            let scope = ScopeIndex::from_inventory(inventory);
+            for evaluation in Assessor::new(params, inventory, &scope).assess_all() {
+                if evaluation.compliance_type == Compliance::NonCompliant {
+                    non_compliant += 1;
+                }
+                report.row(&mut out, &evaluation)?;
             }
-            report.row(&mut out, &evaluation)?;
         }
-        report.end(&mut out)?;
+        report.end(&mut out, not_scanned)?;
         out.flush()
     })();
     match written {
@@ -42,14 +57,17 @@ pub fn write(
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
             Err(UsageError(format!("cannot write the report: {e}")))
         }
-        _ => Ok(Outcome { non_compliant }),
+        _ => Ok(Outcome {
+            non_compliant,
+            not_scanned: not_scanned.len(),
+        }),
     }
 }
 
 pub trait Report {
     fn begin(&mut self, out: &mut dyn Write) -> io::Result<()>;
     fn row(&mut self, out: &mut dyn Write, evaluation: &Evaluation) -> io::Result<()>;
-    fn end(&mut self, out: &mut dyn Write) -> io::Result<()>;
+    fn end(&mut self, out: &mut dyn Write, not_scanned: &[NotScanned]) -> io::Result<()>;
 }
 
 /// `{"evaluations": [` one compact object per line `]}`.
@@ -70,32 +88,48 @@ impl Report for JsonReport {
         Ok(())
     }
 
-    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(b"\n]}\n")
+    fn end(&mut self, out: &mut dyn Write, not_scanned: &[NotScanned]) -> io::Result<()> {
+        out.write_all(b"\n]")?;
+        // Only when something was not read: a report without the key read everything it was
+        // asked to.
+        if !not_scanned.is_empty() {
+            out.write_all(b",\n\"notScanned\": ")?;
+            serde_json::to_writer(&mut *out, not_scanned)?;
+        }
+        out.write_all(b"}\n")
     }
 }
 
 /// Aligned columns and a summary line.
 pub struct TableReport {
     id_width: usize,
+    /// An ACCOUNT column, when the resources come from more than one account.
+    accounts: bool,
     counts: [u64; 3],
 }
 
 const TYPE_WIDTH: usize = "AWS::CodePipeline::Pipeline".len();
 const COMPLIANCE_WIDTH: usize = "NOT_APPLICABLE".len();
 const MAX_ID_WIDTH: usize = 64;
+const ACCOUNT_WIDTH: usize = 12;
 
 impl TableReport {
-    pub fn new(inventory: &Inventory) -> Self {
-        let id_width = inventory
-            .entries()
+    pub fn new(parts: &[Inventory]) -> Self {
+        let id_width = parts
             .iter()
+            .flat_map(|inventory| inventory.entries())
             .map(|e| e.subject.id.chars().count())
             .max()
             .unwrap_or(0)
             .clamp("RESOURCE".len(), MAX_ID_WIDTH);
+        let mut accounts = parts
+            .iter()
+            .flat_map(|inventory| inventory.entries())
+            .map(|e| e.subject.account_id.as_deref());
+        let first = accounts.next().flatten();
         Self {
             id_width,
+            accounts: accounts.any(|a| a != first),
             counts: [0; 3],
         }
     }
@@ -103,6 +137,9 @@ impl TableReport {
 
 impl Report for TableReport {
     fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.accounts {
+            write!(out, "{:ACCOUNT_WIDTH$}  ", "ACCOUNT")?;
+        }
         writeln!(
             out,
             "{:TYPE_WIDTH$}  {:id$}  {:COMPLIANCE_WIDTH$}  {:>5}  FAILING CONTROLS",
@@ -158,15 +195,27 @@ impl Report for TableReport {
             failing,
             id_w = self.id_width
         );
+        if self.accounts {
+            let account = e.account_id.as_deref().unwrap_or("-");
+            write!(out, "{account:ACCOUNT_WIDTH$}  ")?;
+        }
         writeln!(out, "{}", line.trim_end())
     }
 
-    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    fn end(&mut self, out: &mut dyn Write, not_scanned: &[NotScanned]) -> io::Result<()> {
         let [compliant, non_compliant, not_applicable] = self.counts;
         let total = compliant + non_compliant + not_applicable;
         writeln!(
             out,
             "\n{total} resources: {compliant} compliant, {non_compliant} non-compliant, {not_applicable} not applicable"
-        )
+        )?;
+        if !not_scanned.is_empty() {
+            writeln!(out, "\nNOT SCANNED ({}):", not_scanned.len())?;
+            for n in not_scanned {
+                let region = n.region.as_deref().unwrap_or("every region");
+                writeln!(out, "  {} {region}: {}", n.account_id, n.reason)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -1,14 +1,18 @@
-//! `artifact-guard scan`: a live account, assessed with the same code as the Config rule's
-//! periodic sweep.
+//! `artifact-guard scan`: live accounts, assessed with the same code as the Config rule's
+//! periodic sweep. One account with the caller's credentials, or many through a role that each
+//! of them trusts (`--role-name` with `--organization` or `--accounts`), in one or more regions.
 
-use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Instant;
 
-use artifact_guard::aws::{self, AwsAccount, CallLimits};
-use artifact_guard::live;
+use artifact_guard::aws::{self, partition_for_region, AwsAccount, CallLimits, RoleCache};
+use artifact_guard::{live, Inventory};
+use aws_config::SdkConfig;
+use futures::stream::{self, StreamExt};
 
 use crate::assess::read_parameters;
-use crate::report::Outcome;
+use crate::progress::Progress;
+use crate::report::{NotScanned, Outcome};
 use crate::{Format, UsageError};
 
 /// Where and how to connect.
@@ -17,7 +21,29 @@ pub struct Target<'a> {
     pub profile: Option<&'a str>,
     pub endpoint_url: Option<&'a str>,
     pub concurrency: usize,
+    /// Accounts swept at once.
+    pub account_concurrency: usize,
+    pub accounts: Accounts<'a>,
+    /// Regions to sweep; empty: the configured region.
+    pub regions: Vec<String>,
 }
+
+/// Which accounts to sweep.
+pub enum Accounts<'a> {
+    /// The caller's own, with the caller's credentials.
+    Own,
+    /// These, each through `arn:<partition>:iam::<account>:role/<role_name>`.
+    Listed {
+        role_name: &'a str,
+        ids: Vec<String>,
+    },
+    /// Every ACTIVE account of the organization (Organizations `ListAccounts`, from the
+    /// management or a delegated administrator account), each through the role.
+    Organization { role_name: &'a str },
+}
+
+/// The session name members see in CloudTrail for the scan's `AssumeRole`.
+const SESSION_NAME: &str = "artifact-guard-scan";
 
 pub fn run(
     target: &Target<'_>,
@@ -29,41 +55,165 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
-    let progress = std::io::stderr().is_terminal();
-    let started = Instant::now();
-    let (inventory, stats, calls) = runtime.block_on(async {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = target.region {
-            loader = loader.region(aws_config::Region::new(region.to_owned()));
-        }
-        if let Some(profile) = target.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(url) = target.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let sdk = aws::load_sdk_config_with(loader, CallLimits::default()).await;
-        if sdk.region().is_none() {
-            return Err(UsageError(
-                "no AWS region: pass --region or set AWS_REGION".into(),
-            ));
-        }
-        let account = AwsAccount::new(&sdk);
-        if progress {
-            eprintln!("artifact-guard: reading pipelines, artifact buckets and keys…");
-        }
-        let (inventory, stats) = live::sweep(&account, None, target.concurrency)
-            .await
-            .map_err(|e| UsageError(format!("cannot scan the account: {e}")))?;
-        Ok((inventory, stats, account.calls()))
-    })?;
-    if progress {
+    let (parts, not_scanned) = runtime.block_on(sweep_all(target))?;
+    for n in &not_scanned {
+        let region = n.region.as_deref().unwrap_or("every region");
         eprintln!(
-            "artifact-guard: read {} pipelines and {} buckets and keys in {:.1} s ({calls} AWS calls)",
-            stats.pipelines,
-            inventory.len().saturating_sub(stats.pipelines),
-            started.elapsed().as_secs_f64(),
+            "artifact-guard: not scanned: account {} {region}: {}",
+            n.account_id, n.reason
         );
     }
-    crate::report::write(&inventory, &params, format)
+    crate::report::write(&parts, &not_scanned, &params, format)
+}
+
+async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanned>), UsageError> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = target.region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(profile) = target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = aws::load_sdk_config_with(loader, CallLimits::default()).await;
+    let Some(home_region) = sdk.region().map(|r| r.to_string()) else {
+        return Err(UsageError(
+            "no AWS region: pass --region or set AWS_REGION".into(),
+        ));
+    };
+    let regions = if target.regions.is_empty() {
+        vec![home_region.clone()]
+    } else {
+        target.regions.clone()
+    };
+    let started = Instant::now();
+    let (role_name, accounts) = match &target.accounts {
+        Accounts::Own => {
+            let progress = Progress::new(regions.len() as u64);
+            let mut parts = Vec::new();
+            let mut not_scanned = Vec::new();
+            for region in &regions {
+                let account = AwsAccount::new(&in_region(&sdk, region));
+                match live::sweep(&account, None, target.concurrency).await {
+                    Ok((mut inventory, _)) => {
+                        inventory.locate(None, region);
+                        progress.done("this account", region, inventory.len(), account.calls());
+                        parts.push(inventory);
+                    }
+                    // One region and the caller's own account: nothing else to report on.
+                    Err(e) if regions.len() == 1 => {
+                        return Err(UsageError(format!("cannot scan the account: {e}")))
+                    }
+                    Err(e) => {
+                        progress.failed("this account", region);
+                        not_scanned.push(NotScanned {
+                            account_id: "(own)".into(),
+                            region: Some(region.clone()),
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+            }
+            progress.finish(started);
+            return Ok((parts, not_scanned));
+        }
+        Accounts::Listed { role_name, ids } => (*role_name, ids.clone()),
+        Accounts::Organization { role_name } => (*role_name, organization_accounts(&sdk).await?),
+    };
+
+    let roles = Arc::new(RoleCache::with_maker(&sdk, SESSION_NAME, SdkConfig::clone));
+    let partition = partition_for_region(&home_region);
+    let progress = Progress::new((accounts.len() * regions.len()) as u64);
+    let jobs = accounts
+        .iter()
+        .flat_map(|account| regions.iter().map(move |region| (account, region)));
+    let results: Vec<_> = stream::iter(jobs)
+        .map(|(account, region)| {
+            let roles = roles.clone();
+            let progress = &progress;
+            async move {
+                let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
+                let result = match roles.get(&role_arn, account).await {
+                    Err(e) => Err(e.to_string()),
+                    Ok(assumed) => {
+                        let sources = AwsAccount::new(&in_region(&assumed, region));
+                        match live::sweep(&sources, Some(account), target.concurrency).await {
+                            Ok((mut inventory, _)) => {
+                                inventory.locate(Some(account), region);
+                                progress.done(account, region, inventory.len(), sources.calls());
+                                Ok(inventory)
+                            }
+                            Err(e) => Err(format!("cannot scan: {e}")),
+                        }
+                    }
+                };
+                if result.is_err() {
+                    progress.failed(account, region);
+                }
+                (account.clone(), region.clone(), result)
+            }
+        })
+        .buffered(target.account_concurrency)
+        .collect()
+        .await;
+    progress.finish(started);
+    eprintln!(
+        "artifact-guard: {} AssumeRole calls for {} accounts",
+        roles.assumed(),
+        accounts.len()
+    );
+
+    let mut parts = Vec::new();
+    let mut not_scanned = Vec::new();
+    for (account, region, result) in results {
+        match result {
+            Ok(inventory) => parts.push(inventory),
+            Err(reason) => not_scanned.push(NotScanned {
+                account_id: account,
+                region: Some(region),
+                reason,
+            }),
+        }
+    }
+    Ok((parts, not_scanned))
+}
+
+fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
+    sdk.to_builder()
+        .region(aws_config::Region::new(region.to_owned()))
+        .build()
+}
+
+/// The organization's ACTIVE accounts, in the order Organizations lists them.
+async fn organization_accounts(sdk: &SdkConfig) -> Result<Vec<String>, UsageError> {
+    let client = aws_sdk_organizations::Client::new(sdk);
+    let mut pages = client.list_accounts().into_paginator().send();
+    let mut accounts = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            UsageError(format!(
+                "--organization: cannot list the organization's accounts ({}); run from the \
+                 management account or a delegated administrator, or name them with --accounts",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ))
+        })?;
+        for account in page.accounts() {
+            let active = account
+                .state()
+                .map(|s| s.as_str() == "ACTIVE")
+                .or_else(|| account.status().map(|s| s.as_str() == "ACTIVE"))
+                .unwrap_or(false);
+            if let (true, Some(id)) = (active, account.id()) {
+                accounts.push(id.to_owned());
+            }
+        }
+    }
+    if accounts.is_empty() {
+        return Err(UsageError(
+            "--organization: the organization lists no ACTIVE account".into(),
+        ));
+    }
+    Ok(accounts)
 }

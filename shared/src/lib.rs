@@ -15,5 +15,7 @@ pub mod logging;
 pub mod policy;
 pub mod quote;
 
-pub use assess::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, Scope, ScopeIndex};
+pub use assess::{
+    Assessor, Compliance, Evaluation, Inventory, Place, RuleParameters, Scope, ScopeIndex,
+};
 pub use controls::{ControlId, Finding, Status};

@@ -2,9 +2,10 @@
 artifact buckets (one protected, one on AES256, one on an asymmetric key, one tagged), and
 pipelines that use them. Prints the created key ids as JSON on stdout.
 
-Usage: python account.py ENDPOINT_URL [ROLE_ARN]
+Usage: python account.py ENDPOINT_URL [ROLE_ARN [BUCKET_PREFIX]]
 With ROLE_ARN, the account is made in that role's account, through sts:AssumeRole (moto keeps a
-backend per account), as an organization member would be.
+backend per account), as an organization member would be. BUCKET_PREFIX starts every bucket
+name: bucket names are global, so a second account needs its own.
 """
 import json
 import sys
@@ -13,7 +14,8 @@ import boto3
 
 endpoint = sys.argv[1]
 kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-if len(sys.argv) > 2:
+prefix = sys.argv[3] if len(sys.argv) > 3 else ""
+if len(sys.argv) > 2 and sys.argv[2]:
     creds = boto3.client("sts", **kw).assume_role(RoleArn=sys.argv[2], RoleSessionName="setup")["Credentials"]
     kw.update(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
               aws_session_token=creds["SessionToken"])
@@ -28,6 +30,7 @@ asymmetric = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Descript
 
 
 def bucket(name, key=None, aes=False, policy=True, tags=None):
+    name = prefix + name
     s3.create_bucket(Bucket=name)
     rule = {"SSEAlgorithm": "AES256"} if aes else {"SSEAlgorithm": "aws:kms", **({"KMSMasterKeyID": key} if key else {})}
     s3.put_bucket_encryption(
@@ -71,7 +74,7 @@ role = iam.create_role(
 
 
 def pipeline(name, store, key=None, tags=None, source=None):
-    artifact_store = {"type": "S3", "location": store}
+    artifact_store = {"type": "S3", "location": prefix + store}
     if key:
         artifact_store["encryptionKey"] = {"id": key, "type": "KMS"}
     codepipeline.create_pipeline(

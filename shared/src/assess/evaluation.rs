@@ -1,6 +1,7 @@
 //! One resource's result, shaped like an AWS Config `Evaluation` plus score and findings.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::ser::{SerializeStruct, Serializer};
@@ -164,48 +165,73 @@ impl Evaluation {
 }
 
 fn annotation(findings: &[Finding], compliance: Compliance, score: u8) -> String {
-    let mut text = String::new();
-    let mut advisory = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Unknown))
-    {
-        if f.required {
+    // Built by appending pieces: one annotation per resource, so no `format!` temporaries.
+    let failing = || {
+        findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Unknown))
+    };
+    let mut text = String::with_capacity(ANNOTATION_LIMIT + 64);
+    if compliance == Compliance::Compliant {
+        let _ = write!(text, "score {score}");
+        if !failing().any(|f| !f.required) {
+            text.push_str("; every control passes");
+        }
+    } else {
+        for f in failing().filter(|f| f.required) {
             if !text.is_empty() {
                 text.push_str("; ");
             }
-            text.push_str(&format!(
-                "{} {}: {}",
-                f.control,
-                f.status.as_str(),
-                f.detail
-            ));
-        } else {
-            advisory.push(f.control.as_str());
+            text.push_str(f.control.as_str());
+            text.push(' ');
+            text.push_str(f.status.as_str());
+            text.push_str(": ");
+            text.push_str(&f.detail);
         }
     }
-    if compliance == Compliance::Compliant {
-        text = format!("score {score}");
-        if advisory.is_empty() {
-            text.push_str("; every control passes");
-        }
-    }
-    if !advisory.is_empty() {
+    let mut advisory = failing().filter(|f| !f.required).peekable();
+    if advisory.peek().is_some() {
         if !text.is_empty() {
             text.push_str("; ");
         }
         text.push_str("advisory failing: ");
-        text.push_str(&advisory.join(", "));
+        for (i, f) in advisory.enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(f.control.as_str());
+        }
     }
     truncate(text)
 }
 
 /// Cuts text to [`ANNOTATION_LIMIT`] characters, ending in `…` when cut.
-pub(crate) fn truncate(text: String) -> String {
-    if text.chars().count() <= ANNOTATION_LIMIT {
+pub(crate) fn truncate(mut text: String) -> String {
+    // No more bytes than the limit means no more characters either.
+    if text.len() <= ANNOTATION_LIMIT {
         return text;
     }
-    let mut cut: String = text.chars().take(ANNOTATION_LIMIT - 1).collect();
-    cut.push('…');
-    cut
+    let mut starts = text.char_indices().map(|(at, _)| at);
+    // Cut before the LIMIT-th character only when there is one after it.
+    if let (Some(cut), Some(_)) = (starts.nth(ANNOTATION_LIMIT - 1), starts.next()) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{truncate, ANNOTATION_LIMIT};
+
+    #[test]
+    fn truncation_counts_characters_and_cuts_only_what_is_over_the_limit() {
+        let exact = "é".repeat(ANNOTATION_LIMIT);
+        assert_eq!(truncate(exact.clone()), exact, "exactly the limit is kept");
+        let over = "é".repeat(ANNOTATION_LIMIT + 1);
+        let cut = truncate(over);
+        assert_eq!(cut.chars().count(), ANNOTATION_LIMIT);
+        assert!(cut.ends_with("é…"), "{cut}");
+        assert_eq!(truncate("short".into()), "short");
+    }
 }

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use foldhash::fast::RandomState;
+
 use crate::facts::{BucketFacts, Fact, KeyFacts, KeyRef, ResourceFacts, ResourceKind, Subject};
 
 /// One resource and its facts.
@@ -16,15 +18,80 @@ pub struct Entry {
     pub facts: ResourceFacts,
 }
 
-/// Resources by kind and id, in the order they were first added.
+/// Resources by kind and id, in the order they were first added, from one account or many.
+///
+/// A bucket is one resource whatever account recorded it (bucket names are global). A key or a
+/// pipeline is identified by account, region and id: pipeline names repeat across accounts, and
+/// a multi-Region key keeps its id in every region. Lookups are made from a [`Place`], so that a
+/// bare key id is resolved in the referring resource's own account and region, never another's.
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     entries: Vec<Entry>,
-    /// Entry positions by id, one map per kind (so lookups borrow a `&str`).
-    index: [HashMap<Arc<str>, usize>; 3],
+    /// The first entry of each id, one map per kind (so lookups borrow a `&str`).
+    index: [HashMap<Arc<str>, usize, RandomState>; 3],
+    /// For each entry, the next entry of the same kind and id (another account or region), or
+    /// `NONE`. Almost always `NONE`: four bytes an entry rather than a list per id.
+    same_id: Vec<u32>,
     /// One copy of each account id, region and capture time.
     interned: HashSet<Arc<str>>,
-    aliases: HashMap<Box<str>, Box<str>>,
+    aliases: HashMap<Box<str>, Box<str>, RandomState>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Was capture time `a` strictly later than `b`? RFC 3339 times in UTC, as Config writes them,
+/// order as text; an unknown time is never later.
+fn later(a: Option<&str>, b: Option<&str>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a > b)
+}
+
+/// The account and region a lookup is made from. A field that is unknown matches any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Place<'a> {
+    /// Account id.
+    pub account: Option<&'a str>,
+    /// Region.
+    pub region: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    /// Anywhere: the first resource of the id (inventories of one account and region).
+    pub const ANY: Place<'static> = Place {
+        account: None,
+        region: None,
+    };
+
+    /// Where `subject` lives.
+    pub fn of(subject: &'a Subject) -> Self {
+        Self {
+            account: subject.account_id.as_deref(),
+            region: subject.region.as_deref(),
+        }
+    }
+
+    /// Where a key reference points: an ARN names its own account and region; a bare id or
+    /// alias is in the referring resource's.
+    fn of_key(key: &'a KeyRef, from: Place<'a>) -> Self {
+        match key.account() {
+            Some(account) => Self {
+                account: Some(account),
+                region: key.region(),
+            },
+            None => from,
+        }
+    }
+
+    fn admits(&self, subject: &Subject) -> bool {
+        let fits = |want: Option<&str>, have: &Option<Arc<str>>| match (want, have) {
+            (Some(want), Some(have)) => want == &**have,
+            _ => true,
+        };
+        fits(self.account, &subject.account_id) && fits(self.region, &subject.region)
+    }
+
+    fn same(&self, subject: &Subject) -> bool {
+        self.account == subject.account_id.as_deref() && self.region == subject.region.as_deref()
+    }
 }
 
 /// What a key reference resolves to.
@@ -46,7 +113,9 @@ impl Inventory {
         Self::default()
     }
 
-    /// Adds a resource, replacing an earlier entry for the same kind and id.
+    /// Adds a resource. An entry for the same resource (bucket name; or key or pipeline id in
+    /// the same account and region) is replaced, unless it was captured later than this one:
+    /// snapshots and configuration history files may be read in any order.
     pub fn insert(&mut self, mut subject: Subject, facts: ResourceFacts) {
         for field in [
             &mut subject.account_id,
@@ -57,13 +126,33 @@ impl Inventory {
                 *field = Some(self.intern(value));
             }
         }
-        let index = &mut self.index[subject.kind as usize];
-        match index.get(&subject.id) {
-            Some(&i) => self.entries[i] = Entry { subject, facts },
-            None => {
-                index.insert(subject.id.clone(), self.entries.len());
-                self.entries.push(Entry { subject, facts });
+        let kind = subject.kind;
+        let head = self.index[kind as usize].get(&subject.id).copied();
+        let mut at = head;
+        while let Some(i) = at {
+            let existing = &self.entries[i].subject;
+            if kind == ResourceKind::Bucket || Place::of(&subject).same(existing) {
+                if !later(
+                    existing.captured_at.as_deref(),
+                    subject.captured_at.as_deref(),
+                ) {
+                    self.entries[i] = Entry { subject, facts };
+                }
+                return;
             }
+            at = self.next(i);
+        }
+        let position = self.entries.len();
+        self.same_id
+            .push(head.map_or(NONE, |h| u32::try_from(h).unwrap_or(NONE)));
+        self.index[kind as usize].insert(subject.id.clone(), position);
+        self.entries.push(Entry { subject, facts });
+    }
+
+    fn next(&self, i: usize) -> Option<usize> {
+        match self.same_id[i] {
+            NONE => None,
+            n => Some(n as usize),
         }
     }
 
@@ -75,7 +164,24 @@ impl Inventory {
         value
     }
 
-    /// Records that `alias` (`alias/name`) points at `key_id`.
+    /// Gives every resource without an account or region these (a live sweep knows them from
+    /// where it ran, not from each answer).
+    pub fn locate(&mut self, account: Option<&str>, region: &str) {
+        let account = account.map(|a| self.intern(Arc::from(a)));
+        let region = self.intern(Arc::from(region));
+        for entry in &mut self.entries {
+            let subject = &mut entry.subject;
+            if subject.account_id.is_none() {
+                subject.account_id.clone_from(&account);
+            }
+            if subject.region.is_none() {
+                subject.region = Some(region.clone());
+            }
+        }
+    }
+
+    /// Records that `alias` (`alias/name`) points at `key_id`. (Aliases come from live reads,
+    /// which cover one account and region at a time; Config snapshots record none.)
     pub fn insert_alias(&mut self, alias: &str, key_id: &str) {
         self.aliases.insert(alias.into(), key_id.into());
     }
@@ -95,32 +201,55 @@ impl Inventory {
         self.entries.is_empty()
     }
 
-    /// The entry for `kind` and `id`.
+    /// The entry for `kind` and `id` (the first one, when several accounts hold the id).
     pub fn entry(&self, kind: ResourceKind, id: &str) -> Option<&Entry> {
-        self.get(kind, id)
+        self.get(kind, id, Place::ANY)
     }
 
-    fn get(&self, kind: ResourceKind, id: &str) -> Option<&Entry> {
-        self.index[kind as usize].get(id).map(|&i| &self.entries[i])
+    /// The entry for `kind` and `id` that `from` admits.
+    pub fn entry_at(&self, kind: ResourceKind, id: &str, from: Place<'_>) -> Option<&Entry> {
+        self.get(kind, id, from)
+    }
+
+    fn get(&self, kind: ResourceKind, id: &str, from: Place<'_>) -> Option<&Entry> {
+        let mut at = self.index[kind as usize].get(id).copied();
+        while let Some(i) = at {
+            let entry = &self.entries[i];
+            if kind == ResourceKind::Bucket || from.admits(&entry.subject) {
+                return Some(entry);
+            }
+            at = self.next(i);
+        }
+        None
     }
 
     /// The facts of bucket `name`, if it is in the inventory.
     pub fn bucket(&self, name: &str) -> Option<&ResourceFacts> {
-        self.get(ResourceKind::Bucket, name).map(|e| &e.facts)
+        self.get(ResourceKind::Bucket, name, Place::ANY)
+            .map(|e| &e.facts)
     }
 
-    /// The known facts of bucket `name`, or why they are not known.
-    pub fn bucket_facts(&self, name: &str) -> Fact<&BucketFacts> {
-        match self.bucket(name) {
-            Some(ResourceFacts::Bucket(Fact::Known(b))) => Fact::Known(b),
-            Some(ResourceFacts::Bucket(Fact::Unknown(r))) => Fact::Unknown(r.clone()),
-            Some(ResourceFacts::Gone(r)) => Fact::unknown(format!("bucket {name}: {r}")),
+    /// The bucket `name` and its known facts, or why they are not known.
+    pub fn bucket_facts(&self, name: &str) -> Fact<(&Subject, &BucketFacts)> {
+        match self.get(ResourceKind::Bucket, name, Place::ANY) {
+            Some(Entry {
+                subject,
+                facts: ResourceFacts::Bucket(Fact::Known(b)),
+            }) => Fact::Known((subject, b)),
+            Some(Entry {
+                facts: ResourceFacts::Bucket(Fact::Unknown(r)),
+                ..
+            }) => Fact::Unknown(r.clone()),
+            Some(Entry {
+                facts: ResourceFacts::Gone(r),
+                ..
+            }) => Fact::unknown(format!("bucket {name}: {r}")),
             _ => Fact::unknown(format!("bucket {name} is not among the recorded resources")),
         }
     }
 
-    /// Resolves a key reference.
-    pub fn key(&self, key: &KeyRef) -> KeyLookup<'_> {
+    /// Resolves a key reference made from `from` (the referring resource's place).
+    pub fn key(&self, key: &KeyRef, from: Place<'_>) -> KeyLookup<'_> {
         if key.is_aws_managed_s3_alias() {
             return KeyLookup::AwsManagedS3;
         }
@@ -135,15 +264,21 @@ impl Inventory {
                 }
             },
         };
-        match self.get(ResourceKind::Key, id).map(|e| &e.facts) {
+        match self
+            .get(ResourceKind::Key, id, Place::of_key(key, from))
+            .map(|e| &e.facts)
+        {
             Some(ResourceFacts::Key(Fact::Known(k))) => KeyLookup::Found(k),
             Some(ResourceFacts::Key(Fact::Unknown(r))) => {
                 KeyLookup::Unknown(Cow::Owned(format!("key {id} cannot be read: {r}")))
             }
             Some(ResourceFacts::Gone(r)) => KeyLookup::Gone(Cow::Owned(format!("key {id}: {r}"))),
-            _ => KeyLookup::Unknown(Cow::Owned(format!(
-                "key {id} is not among the recorded resources"
-            ))),
+            _ => KeyLookup::Unknown(Cow::Owned(match from.account {
+                Some(account) if key.account().is_none() => {
+                    format!("key {id} is not among the recorded resources of account {account}")
+                }
+                _ => format!("key {id} is not among the recorded resources"),
+            })),
         }
     }
 

@@ -13,7 +13,7 @@ pub mod snapshot;
 use std::borrow::Cow;
 
 pub use evaluation::{Compliance, Evaluation, ANNOTATION_LIMIT};
-pub use inventory::{Entry, Inventory, KeyLookup};
+pub use inventory::{Entry, Inventory, KeyLookup, Place};
 pub use parameters::{ParameterError, RuleParameters, Scope};
 pub use scope::ScopeIndex;
 
@@ -68,12 +68,13 @@ impl<'a> Assessor<'a> {
         let mut outcomes = Vec::with_capacity(8);
         match facts {
             ResourceFacts::Bucket(Fact::Known(b)) => {
-                controls::bucket::check(b, self.inventory, &mut outcomes)
+                controls::bucket::check(b, self.inventory, Place::of(subject), &mut outcomes)
             }
             ResourceFacts::Key(Fact::Known(k)) => controls::key::check(k, &mut outcomes),
             ResourceFacts::Pipeline(Fact::Known(p)) => {
                 let judge = |name: &str| self.store_protection(name);
-                controls::pipeline::check(p, self.inventory, &judge, &mut outcomes)
+                let from = Place::of(subject);
+                controls::pipeline::check(p, self.inventory, from, &judge, &mut outcomes)
             }
             ResourceFacts::Bucket(Fact::Unknown(r))
             | ResourceFacts::Key(Fact::Unknown(r))
@@ -117,12 +118,14 @@ impl<'a> Assessor<'a> {
 
     /// Does bucket `name` pass all of its required controls?
     fn store_protection(&self, name: &str) -> (Status, Cow<'static, str>) {
-        let bucket: &BucketFacts = match self.inventory.bucket_facts(name) {
+        let (subject, bucket): (&Subject, &BucketFacts) = match self.inventory.bucket_facts(name) {
             Fact::Known(b) => b,
             Fact::Unknown(r) => return (Status::Unknown, Cow::Owned(r.into())),
         };
         let mut outcomes = Vec::with_capacity(8);
-        controls::bucket::check(bucket, self.inventory, &mut outcomes);
+        // The bucket's key is looked up where the bucket lives, which may be another account.
+        let from = Place::of(subject);
+        controls::bucket::check(bucket, self.inventory, from, &mut outcomes);
         let required = || {
             outcomes
                 .iter()
@@ -158,3 +161,6 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod organization_tests;

@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use foldhash::fast::RandomState;
+
 use crate::facts::{BucketFacts, Fact, KeyFacts, ResourceFacts};
 
 use super::Inventory;
@@ -10,8 +12,8 @@ use super::Inventory;
 /// name as stores, and the keys that in-scope buckets and pipelines use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeIndex {
-    store_buckets: HashSet<Box<str>>,
-    referenced_keys: HashSet<Box<str>>,
+    store_buckets: HashSet<Box<str>, RandomState>,
+    referenced_keys: HashSet<Box<str>, RandomState>,
 }
 
 impl ScopeIndex {
@@ -82,7 +84,14 @@ pub(crate) fn is_console_default_name(name: &str) -> bool {
         return false;
     };
     // A region is letters-dash-…-digits: `us-east-1`, `us-gov-west-1`, `ap-southeast-2`.
-    let parts: Vec<&str> = rest.splitn(5, '-').collect();
+    // (On a stack array: this runs for every bucket of a snapshot.)
+    let mut parts = [""; 5];
+    let mut count = 0;
+    for (slot, part) in parts.iter_mut().zip(rest.splitn(5, '-')) {
+        *slot = part;
+        count += 1;
+    }
+    let parts = &parts[..count];
     (2..parts.len()).any(|n| {
         let (region, after) = (&parts[..=n], parts.get(n + 1));
         region[0].len() == 2

@@ -1,13 +1,19 @@
 //! Bucket controls.
 
-use crate::assess::{Inventory, KeyLookup};
+use crate::assess::{Inventory, KeyLookup, Place};
 use crate::facts::{BucketFacts, Fact, KeyManager, Versioning};
 use crate::policy::PolicyVerdict;
 
 use super::key::usable_by_codepipeline;
-use super::{ControlId as C, Outcome, Status};
+use super::{text, ControlId as C, Outcome, Status};
 
-pub(crate) fn check(bucket: &BucketFacts, inventory: &Inventory, out: &mut Vec<Outcome>) {
+/// `from`: where the bucket lives, so that a bare key id is looked up in its account and region.
+pub(crate) fn check(
+    bucket: &BucketFacts,
+    inventory: &Inventory,
+    from: Place<'_>,
+    out: &mut Vec<Outcome>,
+) {
     let encryption = bucket.encryption.as_ref();
     out.push(match &encryption {
         Fact::Unknown(r) => Outcome::new(C::BucketSseKms, Status::Unknown, r.to_string()),
@@ -35,7 +41,7 @@ pub(crate) fn check(bucket: &BucketFacts, inventory: &Inventory, out: &mut Vec<O
     let key = kms.map(|e| {
         e.key
             .as_ref()
-            .map_or(KeyLookup::AwsManagedS3, |k| inventory.key(k))
+            .map_or(KeyLookup::AwsManagedS3, |k| inventory.key(k, from))
     });
     out.push(match (&encryption, &key) {
         (Fact::Unknown(r), _) => Outcome::new(C::BucketKeyUsable, Status::Unknown, r.to_string()),
@@ -54,10 +60,10 @@ pub(crate) fn check(bucket: &BucketFacts, inventory: &Inventory, out: &mut Vec<O
         match &bucket.policy {
             Fact::Unknown(r) => Outcome::new(control, Status::Unknown, r.to_string()),
             Fact::Known(answers) => match verdict(answers) {
-                PolicyVerdict::Denied => {
-                    Outcome::new(control, Status::Pass, "denied by the bucket policy")
+                verdict @ PolicyVerdict::Denied => {
+                    Outcome::new(control, Status::Pass, verdict.describe())
                 }
-                gap => Outcome::new(control, Status::Fail, gap.to_string()),
+                gap => Outcome::new(control, Status::Fail, gap.describe()),
             },
         }
     };
@@ -124,10 +130,10 @@ pub(crate) fn customer_managed(lookup: &KeyLookup<'_>) -> (Status, String) {
         KeyLookup::Found(k) => match k.manager {
             Fact::Known(KeyManager::Customer) => (
                 Status::Pass,
-                format!("key {} is customer managed", k.key_id),
+                text(&["key ", &k.key_id, " is customer managed"]),
             ),
             Fact::Known(KeyManager::Aws) => {
-                (Status::Fail, format!("key {} is AWS managed", k.key_id))
+                (Status::Fail, text(&["key ", &k.key_id, " is AWS managed"]))
             }
             Fact::Unknown(ref r) => (Status::Unknown, format!("key {}: {r}", k.key_id)),
         },

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::assess::KeyLookup;
 use crate::facts::{Fact, KeyFacts, KeyManager};
 
-use super::{ControlId as C, Outcome, Status};
+use super::{text, ControlId as C, Outcome, Status};
 
 pub(crate) fn check(key: &KeyFacts, out: &mut Vec<Outcome>) {
     let (status, detail) = symmetric(key);
@@ -85,11 +85,11 @@ pub(crate) fn usable_by_codepipeline(lookup: &KeyLookup<'_>) -> (Status, Cow<'st
             match s1.and(s2) {
                 Status::Pass => (
                     Status::Pass,
-                    format!("key {} is symmetric and enabled", k.key_id).into(),
+                    text(&["key ", &k.key_id, " is symmetric and enabled"]).into(),
                 ),
                 status => {
                     let why = if s1 == Status::Pass { d2 } else { d1 };
-                    (status, format!("key {}: {why}", k.key_id).into())
+                    (status, text(&["key ", &k.key_id, ": ", &why]).into())
                 }
             }
         }

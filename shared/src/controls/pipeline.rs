@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::assess::Inventory;
+use crate::assess::{Inventory, Place};
 use crate::facts::{Fact, PipelineFacts, StoreKey};
 
 use super::bucket::customer_managed;
@@ -12,9 +12,11 @@ use super::{ControlId as C, Outcome, Status};
 /// How protected one artifact bucket is, as the assessor judged it.
 pub(crate) type StoreJudge<'a> = dyn Fn(&str) -> (Status, Cow<'static, str>) + 'a;
 
+/// `from`: where the pipeline lives (keys named by id or alias are its account's).
 pub(crate) fn check(
     p: &PipelineFacts,
     inventory: &Inventory,
+    from: Place<'_>,
     judge: &StoreJudge<'_>,
     out: &mut Vec<Outcome>,
 ) {
@@ -41,10 +43,10 @@ pub(crate) fn check(
                 Status::Fail,
                 format!("encryptionKey type {:?} is not KMS", k.key_type).into(),
             ),
-            Some(k) => usable_by_codepipeline(&inventory.key(&k.key)),
+            Some(k) => usable_by_codepipeline(&inventory.key(&k.key, from)),
         },
     ));
-    out.push(cross_account_cmk(p, inventory));
+    out.push(cross_account_cmk(p, inventory, from));
     out.push(answer(
         C::PipelineNoUrlCredentials,
         Fact::Known(&p.content.url_credentials),
@@ -65,7 +67,7 @@ pub(crate) fn check(
         C::PipelineCustomerManagedKey,
         |_, _, key| match key {
             None => (Status::Fail, "uses the AWS managed key aws/s3".into()),
-            Some(key) => cmk(key, p, inventory),
+            Some(key) => cmk(key, p, inventory, from),
         },
     ));
 }
@@ -105,7 +107,12 @@ fn every_store(
 
 /// Is a store key customer managed? A key ARN in another account always is: AWS managed keys
 /// cannot be shared across accounts.
-fn cmk(key: &StoreKey, p: &PipelineFacts, inventory: &Inventory) -> (Status, Cow<'static, str>) {
+fn cmk(
+    key: &StoreKey,
+    p: &PipelineFacts,
+    inventory: &Inventory,
+    from: Place<'_>,
+) -> (Status, Cow<'static, str>) {
     if let (Some(key_account), Some(own)) = (key.key.account(), p.account_id.as_deref()) {
         if key_account != own && !key.key.is_aws_managed_s3_alias() {
             return (
@@ -118,11 +125,11 @@ fn cmk(key: &StoreKey, p: &PipelineFacts, inventory: &Inventory) -> (Status, Cow
             );
         }
     }
-    let (status, detail) = customer_managed(&inventory.key(&key.key));
+    let (status, detail) = customer_managed(&inventory.key(&key.key, from));
     (status, detail.into())
 }
 
-fn cross_account_cmk(p: &PipelineFacts, inventory: &Inventory) -> Outcome {
+fn cross_account_cmk(p: &PipelineFacts, inventory: &Inventory, from: Place<'_>) -> Outcome {
     let foreign = match &p.foreign_role {
         Fact::Unknown(why) => {
             return Outcome::new(C::PipelineCrossAccountCmk, Status::Unknown, why.to_string())
@@ -141,7 +148,7 @@ fn cross_account_cmk(p: &PipelineFacts, inventory: &Inventory) -> Outcome {
             Status::Fail,
             "uses aws/s3, which another account cannot use".into(),
         ),
-        Some(key) => cmk(key, p, inventory),
+        Some(key) => cmk(key, p, inventory, from),
     });
     if outcome.status != Status::Pass {
         outcome.detail = Cow::Owned(format!(

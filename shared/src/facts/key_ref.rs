@@ -8,6 +8,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KeyRef {
     text: Box<str>,
+    /// Where the resource part (`key/…`, `alias/…`, or the whole text) starts: found once at
+    /// parse time, since the engine asks for the id of every reference of every resource.
+    resource_at: u32,
     alias: bool,
 }
 
@@ -20,8 +23,9 @@ impl KeyRef {
         let text = text.trim();
         let resource = arn_resource(text).unwrap_or(text);
         Self {
-            text: text.into(),
+            resource_at: u32::try_from(text.len() - resource.len()).unwrap_or(0),
             alias: resource.starts_with("alias/"),
+            text: text.into(),
         }
     }
 
@@ -35,16 +39,25 @@ impl KeyRef {
         if self.alias {
             return None;
         }
-        Some(match arn_resource(&self.text) {
-            Some(resource) => resource.strip_prefix("key/").unwrap_or(resource),
-            None => &self.text,
+        let resource = self.resource();
+        Some(if self.resource_at > 0 {
+            resource.strip_prefix("key/").unwrap_or(resource)
+        } else {
+            resource
         })
+    }
+
+    /// The resource part of an ARN, or the whole text.
+    fn resource(&self) -> &str {
+        // `resource_at` is a char boundary of `text` by construction (0 when over u32).
+        self.text
+            .get(self.resource_at as usize..)
+            .unwrap_or(&self.text)
     }
 
     /// The alias name (`alias/…`), for a reference to an alias.
     pub fn alias_name(&self) -> Option<&str> {
-        self.alias
-            .then(|| arn_resource(&self.text).unwrap_or(&self.text))
+        self.alias.then(|| self.resource())
     }
 
     /// True for `alias/aws/s3`, the AWS managed S3 key.
@@ -56,6 +69,12 @@ impl KeyRef {
     pub fn account(&self) -> Option<&str> {
         let rest = self.text.strip_prefix("arn:")?;
         rest.split(':').nth(3).filter(|a| !a.is_empty())
+    }
+
+    /// The region the reference names, if it is an ARN.
+    pub fn region(&self) -> Option<&str> {
+        let rest = self.text.strip_prefix("arn:")?;
+        rest.split(':').nth(2).filter(|r| !r.is_empty())
     }
 }
 
