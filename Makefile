@@ -9,7 +9,7 @@ SNAPSHOT ?= examples/snapshot.json
 # exported for the scripts under bench/ that run built binaries.
 export TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo $(CURDIR)/target)
 
-.PHONY: all build golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
+.PHONY: all build chromium demo-org golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -86,7 +86,7 @@ $(TOOLS)/cargo-fuzz-$(FUZZ_VERSION).stamp:
 fuzz: venv $(TOOLS)/cargo-fuzz-$(FUZZ_VERSION).stamp
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" bash fuzz/run.sh $(FUZZ_SECONDS)
 
-TEMPLATES := template.yaml examples/pipeline-stack.yaml
+TEMPLATES := template.yaml examples/pipeline-stack.yaml org/central.yaml org/member.yaml
 
 ## lint-templates: cfn-lint, checkov (every skipped check carries its reason in the template),
 ## then the SAM CLI's own validation with its linter.
@@ -98,13 +98,23 @@ lint-templates: venv sam-venv
 # The integration tests run the built binaries, so build them first. cargo-nextest (shipped with
 # this project's machine image) runs the suite and ends with one summary line; plain `cargo test`
 # is the fallback where it is missing.
-unit-and-integration:
+unit-and-integration: chromium
 	$(CARGO) build --workspace --bins
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
 	  $(CARGO) test --workspace --all-targets; \
 	fi
+
+## chromium: Debian's Chromium for the HTML report's browser test (tests/html_report.rs), from
+## the distribution's archive (its security updates replace old versions, so the distribution's
+## release pins it rather than a version number). Installed with apt as root, or through sudo.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	chromium --version
 
 ## golden: rewrite the golden files from the current build, after an intended change to a report
 ## (the tests only compare against them). Review the diff before committing it.
@@ -190,6 +200,12 @@ deploy: sam-build
 demo: venv
 	$(CARGO) build --quiet $(addprefix -p ,$(FUNCTIONS))
 	$(VENV)/bin/python demo/demo.py
+
+## demo-org: an organization of three accounts on one moto (demo/organization.py): the central functions
+## judge the members through their execution roles; scan --organization writes an HTML report.
+demo-org: venv
+	$(CARGO) build --quiet $(addprefix -p ,$(FUNCTIONS)) -p artifact-guard-cli
+	$(VENV)/bin/python demo/organization.py
 
 clean:
 	$(CARGO) clean

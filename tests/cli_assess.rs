@@ -255,7 +255,7 @@ fn bad_usage_exits_two() {
 }
 
 /// A fresh directory under the system's temporary directory, removed first if left over.
-fn scratch(name: &str) -> std::path::PathBuf {
+pub(crate) fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("artifact-guard-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -276,7 +276,7 @@ const MEMBER: &str = "444455556666";
 
 /// An organization's Config delivery folder: the example account and a member whose snapshot is
 /// the example with the member's account id (so every pipeline name repeats across accounts).
-fn organization_folder(name: &str) -> std::path::PathBuf {
+pub(crate) fn organization_folder(name: &str) -> std::path::PathBuf {
     let dir = scratch(name);
     let example = std::fs::read_to_string(root().join(SNAPSHOT)).expect("example snapshot");
     for account in ["111122223333", MEMBER] {

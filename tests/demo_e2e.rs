@@ -77,3 +77,70 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
     assert_eq!(dashboard["change"]["ComplianceType"], "NON_COMPLIANT");
     assert!(!stdout.contains("ghp_DEMO") && !stdout.contains("jane.doe@example.com"));
 }
+
+#[test]
+fn the_organization_demo_judges_each_member_in_its_own_account() {
+    let bin_dir = bin("config-rule")
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .expect("binary folder");
+    let out_dir = root().join(format!("target/demo-org-test-{}", std::process::id()));
+    let out = run(
+        Command::new(venv_bin("python"))
+            .arg(root().join("demo/organization.py"))
+            .env("DEMO_BIN", &bin_dir)
+            .env("DEMO_ORG_OUT", &out_dir),
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "organization demo failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("organization.json")).expect("organization.json"),
+    )
+    .expect("JSON");
+    let members: Vec<&str> = result["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(members.len(), 2);
+    // The periodic sweep of the first member: its 11 resources, in that account only.
+    let sweep = result["sweep"].as_array().expect("sweep");
+    assert_eq!(sweep.len(), 11);
+    assert!(
+        sweep.iter().all(|e| e["AccountId"] == members[0]),
+        "{sweep:?}"
+    );
+    // The change event and the forwarded CreatePipeline: judged through the members' roles.
+    assert_eq!(result["change"]["ComplianceResourceId"], "build-store-aes");
+    assert_eq!(result["change"]["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(
+        result["pipeline_check"]["Evaluation"]["ComplianceType"],
+        "NON_COMPLIANT"
+    );
+    // scan --organization: every member, 11 resources each, nothing left out.
+    let scan = &result["scan"];
+    assert!(scan.get("notScanned").is_none(), "{scan}");
+    for member in &members {
+        let n = scan["evaluations"]
+            .as_array()
+            .expect("evaluations")
+            .iter()
+            .filter(|e| e["AccountId"] == *member)
+            .count();
+        assert_eq!(n, 11, "{member}");
+    }
+    assert_eq!(result["scan_exit"], 1, "non-compliant resources exit 1");
+    assert!(
+        stdout.contains("22 resources: 8 compliant, 14 non-compliant"),
+        "{stdout}"
+    );
+    let page = std::fs::read_to_string(out_dir.join("org-report.html")).expect("HTML report");
+    assert!(page.contains("\"AccountId\":\"") && page.contains(members[1]));
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

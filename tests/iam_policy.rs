@@ -113,10 +113,14 @@ fn needed(binary: &str) -> BTreeSet<String> {
 }
 
 fn granted() -> BTreeMap<String, BTreeSet<String>> {
+    granted_in("template.yaml")
+}
+
+fn granted_in(template: &str) -> BTreeMap<String, BTreeSet<String>> {
     let out = run(
         Command::new(venv_bin("python"))
             .arg(root().join("tests/iam/template_actions.py"))
-            .arg(root().join("template.yaml")),
+            .arg(root().join(template)),
         None,
     );
     assert!(
@@ -168,6 +172,65 @@ fn every_call_is_granted_and_nothing_more() {
             "{binary}'s role allows actions the code never calls: {extra:?}"
         );
     }
+}
+
+/// What the central functions do in their own account only, never through a member's role:
+/// assume the member roles, publish to the central topic, answer the gate action's jobs (a
+/// pipeline's Lambda action runs in the pipeline's account, so the gate stays per account).
+const CENTRAL_ONLY: [&str; 5] = [
+    "sts:AssumeRole",
+    "sns:Publish",
+    "codepipeline:GetJobDetails",
+    "codepipeline:PutJobSuccessResult",
+    "codepipeline:PutJobFailureResult",
+];
+
+#[test]
+fn the_member_role_allows_exactly_what_the_central_functions_do_in_a_member() {
+    let member = granted_in("org/member.yaml");
+    let role = member
+        .get("role:ExecutionRole")
+        .unwrap_or_else(|| panic!("org/member.yaml has no ExecutionRole: {member:?}"));
+    let needed: BTreeSet<String> = ASSUMES_ROLES
+        .iter()
+        .flat_map(|binary| needed(binary))
+        .filter(|action| !CENTRAL_ONLY.contains(&action.as_str()))
+        .collect();
+    assert!(needed.len() >= 10, "{needed:?}");
+    let missing: Vec<&String> = needed.difference(role).collect();
+    let extra: Vec<&String> = role.difference(&needed).collect();
+    assert!(
+        missing.is_empty(),
+        "the functions call in a member what the role does not allow: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "the member role allows what no function calls: {extra:?}"
+    );
+    // `scan --role-name` reads a member through the same role: everything it calls there is
+    // allowed (Organizations and STS are called with the caller's own credentials).
+    let scan_reads: BTreeSet<String> = needed_by_cli()
+        .into_iter()
+        .filter(|a| !a.starts_with("organizations:") && !a.starts_with("sts:"))
+        .collect();
+    let not_allowed: Vec<&String> = scan_reads.difference(role).collect();
+    assert!(
+        not_allowed.is_empty(),
+        "scan calls in a member what the role does not allow: {not_allowed:?}"
+    );
+}
+
+/// The IAM actions of the command line's SDK calls (its credential providers aside).
+fn needed_by_cli() -> BTreeSet<String> {
+    sdk_operations("artifact-guard")
+        .into_iter()
+        .filter(|(service, operation)| {
+            !NOT_CALLED
+                .iter()
+                .any(|(s, o)| s == service && (*o == "*" || o == operation))
+        })
+        .flat_map(|(service, operation)| iam_actions(&service, &operation))
+        .collect()
 }
 
 #[test]

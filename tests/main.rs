@@ -10,6 +10,7 @@ mod faults_artifact_store;
 mod faults_config_rule;
 mod faults_pipeline_check;
 mod hostile_input;
+mod html_report;
 mod iam_policy;
 mod live_moto;
 mod log_secrets;

@@ -5,6 +5,7 @@
 //! not be scanned (the report lists it with the reason; whatever was read is reported).
 
 mod assess;
+mod html;
 mod progress;
 mod report;
 mod scan;
@@ -101,6 +102,9 @@ enum Format {
     /// `{"evaluations": [...]}`, one Config Evaluation (plus Score and Findings) per resource;
     /// `"notScanned": [...]` when some account or region could not be read.
     Json,
+    /// One self-contained page (no network fetches): accounts × controls, the worst first,
+    /// each finding with its fix, filters by account, resource type and control.
+    Html,
 }
 
 /// A failure that ends the run with exit code 2.

@@ -36,6 +36,7 @@ pub fn write(
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::default()),
         Format::Table => Box::new(TableReport::new(parts)),
+        Format::Html => Box::new(crate::html::HtmlReport::default()),
     };
     let mut non_compliant = 0;
     let written = (|| -> io::Result<()> {

@@ -1,6 +1,7 @@
 """Prints the IAM actions each function in a SAM template is granted, as JSON:
 {"<Binary>": {"logical_id": "...", "actions": [...]}}, keyed by the function's
-Metadata.BuildProperties.Binary (the cargo binary SAM builds for it). Both branches of an
+Metadata.BuildProperties.Binary (the cargo binary SAM builds for it), and those of each
+AWS::IAM::Role's inline policies, keyed "role:<LogicalId>". Both branches of an
 Fn::If count as granted. Uses cfn-lint's template decoder (it understands the short-form
 intrinsic tags).
 
@@ -41,4 +42,14 @@ for logical_id, resource in template.get("Resources", {}).items():
         granted = statement.get("Action", [])
         actions.update([granted] if isinstance(granted, str) else granted)
     out[binary] = {"logical_id": logical_id, "actions": sorted(actions)}
+for logical_id, resource in template.get("Resources", {}).items():
+    if resource.get("Type") != "AWS::IAM::Role":
+        continue
+    actions = set()
+    for policy in resource.get("Properties", {}).get("Policies", []):
+        for statement in statements(policy.get("PolicyDocument", {})):
+            if statement.get("Effect") == "Allow":
+                granted = statement.get("Action", [])
+                actions.update([granted] if isinstance(granted, str) else granted)
+    out[f"role:{logical_id}"] = {"logical_id": logical_id, "actions": sorted(actions)}
 print(json.dumps(out))

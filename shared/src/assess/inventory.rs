@@ -82,8 +82,9 @@ impl<'a> Place<'a> {
     }
 
     fn admits(&self, subject: &Subject) -> bool {
+        // Both sides are usually the inventory's one interned copy: compare addresses first.
         let fits = |want: Option<&str>, have: &Option<Arc<str>>| match (want, have) {
-            (Some(want), Some(have)) => want == &**have,
+            (Some(want), Some(have)) => std::ptr::eq(want, &**have) || want == &**have,
             _ => true,
         };
         fits(self.account, &subject.account_id) && fits(self.region, &subject.region)

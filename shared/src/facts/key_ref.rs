@@ -67,14 +67,28 @@ impl KeyRef {
 
     /// The account the reference names, if it is an ARN.
     pub fn account(&self) -> Option<&str> {
-        let rest = self.text.strip_prefix("arn:")?;
-        rest.split(':').nth(3).filter(|a| !a.is_empty())
+        self.arn_place()
+            .map(|(_, account)| account)
+            .filter(|a| !a.is_empty())
     }
 
     /// The region the reference names, if it is an ARN.
     pub fn region(&self) -> Option<&str> {
-        let rest = self.text.strip_prefix("arn:")?;
-        rest.split(':').nth(2).filter(|r| !r.is_empty())
+        self.arn_place()
+            .map(|(region, _)| region)
+            .filter(|r| !r.is_empty())
+    }
+
+    /// Region and account of an ARN: the two fields before the resource, read backwards from
+    /// where parsing found the resource (asked for on every key lookup of a snapshot).
+    fn arn_place(&self) -> Option<(&str, &str)> {
+        let head = self
+            .text
+            .get(..(self.resource_at as usize).checked_sub(1)?)?;
+        let mut fields = head.rsplitn(3, ':');
+        let account = fields.next()?;
+        let region = fields.next()?;
+        Some((region, account))
     }
 }
 
