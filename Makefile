@@ -9,7 +9,7 @@ SNAPSHOT ?= examples/snapshot.json
 # exported for the scripts under bench/ that run built binaries.
 export TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo $(CURDIR)/target)
 
-.PHONY: all build chromium demo-org golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-size package deploy demo clean
+.PHONY: all build chromium demo-org golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-org-sweep bench-size package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -130,7 +130,7 @@ example:
 ## starts against a local Lambda Runtime API, the sweep against moto and the arm64 package sizes.
 ## Each step writes its figures into BENCHMARKS.md (bench/record.py: date, commit, machine,
 ## command), so `make bench` leaves BENCHMARKS.md up to date; one step updates only its block.
-bench: bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-size
+bench: bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-org-sweep bench-size
 
 BENCH_OUT := bench/out
 RECORD = mkdir -p $(BENCH_OUT) && $(PYTHON) bench/record.py
@@ -170,6 +170,16 @@ bench-sweep:
 	$(RECORD) sweep "make bench-sweep PIPELINES=$(PIPELINES)" < $(BENCH_OUT)/sweep.txt
 
 PIPELINES ?= 500
+
+## bench-org-sweep: scan --organization of ACCOUNTS members × ORG_PIPELINES pipelines on moto.
+bench-org-sweep:
+	mkdir -p $(BENCH_OUT)
+	ACCOUNTS=$(ACCOUNTS) PIPELINES=$(ORG_PIPELINES) bash bench/org_sweep.sh > $(BENCH_OUT)/org-sweep.txt
+	cat $(BENCH_OUT)/org-sweep.txt
+	$(RECORD) org-sweep "make bench-org-sweep ACCOUNTS=$(ACCOUNTS) ORG_PIPELINES=$(ORG_PIPELINES)" < $(BENCH_OUT)/org-sweep.txt
+
+ACCOUNTS ?= 50
+ORG_PIPELINES ?= 20
 
 ## bench-size: the arm64 release binaries and zips that `make package` builds.
 bench-size: package

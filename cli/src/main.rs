@@ -166,8 +166,10 @@ fn scan_target(args: &ScanArgs) -> Result<scan::Target<'_>, UsageError> {
                     "--accounts: {bad:?} is not an account id (12 digits)"
                 )));
             }
+            // Each account once, in the order given.
+            let mut seen = std::collections::HashSet::new();
             let mut ids = args.accounts.clone();
-            ids.dedup();
+            ids.retain(|id| seen.insert(id.clone()));
             scan::Accounts::Listed { role_name, ids }
         }
     };

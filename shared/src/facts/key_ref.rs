@@ -8,9 +8,13 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KeyRef {
     text: Box<str>,
-    /// Where the resource part (`key/…`, `alias/…`, or the whole text) starts: found once at
-    /// parse time, since the engine asks for the id of every reference of every resource.
-    resource_at: u32,
+    /// For an ARN (`arn:partition:kms:region:account:resource`), where its region, account and
+    /// resource fields start; all 0 for a bare id or alias. Found once at parse time: the engine
+    /// asks for the id, account and region of every reference of every resource. (u16 keeps the
+    /// reference 24 bytes; a KMS ARN is at most 2,048 characters, a longer text is kept whole.)
+    region_at: u16,
+    account_at: u16,
+    resource_at: u16,
     alias: bool,
 }
 
@@ -21,10 +25,12 @@ impl KeyRef {
     /// Reads a reference. Never fails: anything that is not an ARN or alias is taken as a key id.
     pub fn parse(text: &str) -> Self {
         let text = text.trim();
-        let resource = arn_resource(text).unwrap_or(text);
+        let [region_at, account_at, resource_at] = arn_fields(text).unwrap_or([0; 3]);
         Self {
-            resource_at: u32::try_from(text.len() - resource.len()).unwrap_or(0),
-            alias: resource.starts_with("alias/"),
+            region_at,
+            account_at,
+            resource_at,
+            alias: text[usize::from(resource_at)..].starts_with("alias/"),
             text: text.into(),
         }
     }
@@ -49,9 +55,9 @@ impl KeyRef {
 
     /// The resource part of an ARN, or the whole text.
     fn resource(&self) -> &str {
-        // `resource_at` is a char boundary of `text` by construction (0 when over u32).
+        // The offsets follow ASCII colons, so they are character boundaries.
         self.text
-            .get(self.resource_at as usize..)
+            .get(usize::from(self.resource_at)..)
             .unwrap_or(&self.text)
     }
 
@@ -67,35 +73,39 @@ impl KeyRef {
 
     /// The account the reference names, if it is an ARN.
     pub fn account(&self) -> Option<&str> {
-        self.arn_place()
-            .map(|(_, account)| account)
-            .filter(|a| !a.is_empty())
+        self.field(self.account_at, self.resource_at)
     }
 
     /// The region the reference names, if it is an ARN.
     pub fn region(&self) -> Option<&str> {
-        self.arn_place()
-            .map(|(region, _)| region)
-            .filter(|r| !r.is_empty())
+        self.field(self.region_at, self.account_at)
     }
 
-    /// Region and account of an ARN: the two fields before the resource, read backwards from
-    /// where parsing found the resource (asked for on every key lookup of a snapshot).
-    fn arn_place(&self) -> Option<(&str, &str)> {
-        let head = self
-            .text
-            .get(..(self.resource_at as usize).checked_sub(1)?)?;
-        let mut fields = head.rsplitn(3, ':');
-        let account = fields.next()?;
-        let region = fields.next()?;
-        Some((region, account))
+    /// The ARN field from `start` to the colon before `next`; none when empty or not an ARN.
+    fn field(&self, start: u16, next: u16) -> Option<&str> {
+        if self.resource_at == 0 {
+            return None;
+        }
+        self.text
+            .get(usize::from(start)..usize::from(next).checked_sub(1)?)
+            .filter(|f| !f.is_empty())
     }
 }
 
 /// `key/…` or `alias/…` of `arn:partition:kms:region:account:…`.
-fn arn_resource(text: &str) -> Option<&str> {
-    let rest = text.strip_prefix("arn:")?;
-    rest.splitn(5, ':').nth(4)
+/// Where the region, account and resource fields of `arn:partition:service:region:account:…`
+/// start; `None` when the text is not such an ARN or too long for the offsets.
+fn arn_fields(text: &str) -> Option<[u16; 3]> {
+    if !text.starts_with("arn:") || text.len() > usize::from(u16::MAX) {
+        return None;
+    }
+    let mut colons = text.match_indices(':').map(|(at, _)| at + 1);
+    let _service_at = (colons.next()?, colons.next()?);
+    let region_at = colons.next()?;
+    let account_at = colons.next()?;
+    let resource_at = colons.next()?;
+    let at = |n: usize| u16::try_from(n).ok();
+    Some([at(region_at)?, at(account_at)?, at(resource_at)?])
 }
 
 impl fmt::Display for KeyRef {
