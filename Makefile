@@ -9,7 +9,7 @@ SNAPSHOT ?= examples/snapshot.json
 # exported for the scripts under bench/ that run built binaries.
 export TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo $(CURDIR)/target)
 
-.PHONY: all build chromium demo-org golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-org-sweep bench-size package deploy demo clean
+.PHONY: all build chromium demo-org golden fuzz-build venv sam-venv sam-build test lint fmt-check clippy deny advisories fuzz lint-templates unit-and-integration example bench bench-engine bench-instructions bench-snapshot bench-snapshot-files bench-coldstart bench-sweep bench-org-sweep bench-size package deploy demo clean
 
 # Test and demo tools (moto's server, cargo-lambda), pinned in requirements-dev.txt, in a
 # project-local virtualenv. Rebuilt when the pins change.
@@ -130,7 +130,7 @@ example:
 ## starts against a local Lambda Runtime API, the sweep against moto and the arm64 package sizes.
 ## Each step writes its figures into BENCHMARKS.md (bench/record.py: date, commit, machine,
 ## command), so `make bench` leaves BENCHMARKS.md up to date; one step updates only its block.
-bench: bench-engine bench-instructions bench-snapshot bench-coldstart bench-sweep bench-org-sweep bench-size
+bench: bench-engine bench-instructions bench-snapshot bench-snapshot-files bench-coldstart bench-sweep bench-org-sweep bench-size
 
 BENCH_OUT := bench/out
 RECORD = mkdir -p $(BENCH_OUT) && $(PYTHON) bench/record.py
@@ -160,6 +160,16 @@ bench-snapshot:
 	bash bench/snapshot.sh > $(BENCH_OUT)/snapshot.txt
 	cat $(BENCH_OUT)/snapshot.txt
 	$(RECORD) snapshot "make bench-snapshot" < $(BENCH_OUT)/snapshot.txt
+
+## bench-snapshot-files: the same gigabyte in FILES gzip files (default 50), as an organization's
+## Config delivery folder, assessed as one directory.
+bench-snapshot-files:
+	mkdir -p $(BENCH_OUT)
+	FILES=$(FILES) bash bench/snapshot.sh > $(BENCH_OUT)/snapshot-files.txt
+	cat $(BENCH_OUT)/snapshot-files.txt
+	$(RECORD) snapshot-files "make bench-snapshot-files FILES=$(FILES)" < $(BENCH_OUT)/snapshot-files.txt
+
+FILES ?= 50
 
 ## bench-sweep: the periodic sweep against moto with PIPELINES pipelines (default 500, the size
 ## issue 7 names), without and with AWS Config recording the pipelines.

@@ -2,7 +2,6 @@
 //! periodic sweep. One account with the caller's credentials, or many through a role that each
 //! of them trusts (`--role-name` with `--organization` or `--accounts`), in one or more regions.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use artifact_guard::aws::{self, partition_for_region, AwsAccount, CallLimits, RoleCache};
@@ -90,67 +89,29 @@ async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanne
     };
     let started = Instant::now();
     let (role_name, accounts) = match &target.accounts {
-        Accounts::Own => {
-            let progress = Progress::new(regions.len() as u64);
-            let mut parts = Vec::new();
-            let mut not_scanned = Vec::new();
-            for region in &regions {
-                let account = AwsAccount::new(&in_region(&sdk, region));
-                match live::sweep(&account, None, target.concurrency).await {
-                    Ok((mut inventory, _)) => {
-                        inventory.locate(None, region);
-                        progress.done("this account", region, inventory.len(), account.calls());
-                        parts.push(inventory);
-                    }
-                    // One region and the caller's own account: nothing else to report on.
-                    Err(e) if regions.len() == 1 => {
-                        return Err(UsageError(format!("cannot scan the account: {e}")))
-                    }
-                    Err(e) => {
-                        progress.failed("this account", region);
-                        not_scanned.push(NotScanned {
-                            account_id: "(own)".into(),
-                            region: Some(region.clone()),
-                            reason: e.to_string(),
-                        });
-                    }
-                }
-            }
-            progress.finish(started);
-            return Ok((parts, not_scanned));
-        }
+        Accounts::Own => return sweep_own(&sdk, &regions, target.concurrency, started).await,
         Accounts::Listed { role_name, ids } => (*role_name, ids.clone()),
         Accounts::Organization { role_name } => (*role_name, organization_accounts(&sdk).await?),
     };
-
-    let roles = Arc::new(RoleCache::with_maker(&sdk, SESSION_NAME, SdkConfig::clone));
     let partition = partition_for_region(&home_region);
+    let through = Through {
+        roles: RoleCache::with_maker(&sdk, SESSION_NAME, SdkConfig::clone),
+        role_name,
+        partition,
+        concurrency: target.concurrency,
+    };
     let progress = Progress::new((accounts.len() * regions.len()) as u64);
     let jobs = accounts
         .iter()
         .flat_map(|account| regions.iter().map(move |region| (account, region)));
     let results: Vec<_> = stream::iter(jobs)
         .map(|(account, region)| {
-            let roles = roles.clone();
-            let progress = &progress;
+            let (through, progress) = (&through, &progress);
             async move {
-                let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
-                let result = match roles.get(&role_arn, account).await {
-                    Err(e) => Err(e.to_string()),
-                    Ok(assumed) => {
-                        let sources = AwsAccount::new(&in_region(&assumed, region));
-                        match live::sweep(&sources, Some(account), target.concurrency).await {
-                            Ok((mut inventory, _)) => {
-                                inventory.locate(Some(account), region);
-                                progress.done(account, region, inventory.len(), sources.calls());
-                                Ok(inventory)
-                            }
-                            Err(e) => Err(format!("cannot scan: {e}")),
-                        }
-                    }
-                };
-                if result.is_err() {
-                    progress.failed(account, region);
+                let result = through.sweep(account, region).await;
+                match &result {
+                    Ok(swept) => progress.done(account, region, swept.inventory.len(), swept.calls),
+                    Err(_) => progress.failed(account, region),
                 }
                 (account.clone(), region.clone(), result)
             }
@@ -161,7 +122,7 @@ async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanne
     progress.finish(started);
     eprintln!(
         "artifact-guard: {} AssumeRole calls for {} accounts",
-        roles.assumed(),
+        through.roles.assumed(),
         accounts.len()
     );
 
@@ -169,7 +130,7 @@ async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanne
     let mut not_scanned = Vec::new();
     for (account, region, result) in results {
         match result {
-            Ok(inventory) => parts.push(inventory),
+            Ok(swept) => parts.push(swept.inventory),
             Err(reason) => not_scanned.push(NotScanned {
                 account_id: account,
                 region: Some(region),
@@ -178,6 +139,80 @@ async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanne
         }
     }
     Ok((parts, not_scanned))
+}
+
+/// The caller's own account, in each region, with the caller's credentials.
+async fn sweep_own(
+    sdk: &SdkConfig,
+    regions: &[String],
+    concurrency: usize,
+    started: Instant,
+) -> Result<(Vec<Inventory>, Vec<NotScanned>), UsageError> {
+    let progress = Progress::new(regions.len() as u64);
+    let mut parts = Vec::new();
+    let mut not_scanned = Vec::new();
+    for region in regions {
+        let account = AwsAccount::new(&in_region(sdk, region));
+        match live::sweep(&account, None, concurrency).await {
+            Ok((mut inventory, _)) => {
+                inventory.locate(None, region);
+                progress.done("this account", region, inventory.len(), account.calls());
+                parts.push(inventory);
+            }
+            // One region of the caller's own account: nothing else to report on.
+            Err(e) if regions.len() == 1 => {
+                return Err(UsageError(format!("cannot scan the account: {e}")))
+            }
+            Err(e) => {
+                progress.failed("this account", region);
+                not_scanned.push(NotScanned {
+                    account_id: "(own)".into(),
+                    region: Some(region.clone()),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    progress.finish(started);
+    Ok((parts, not_scanned))
+}
+
+/// Other accounts, each through the same role name, one `AssumeRole` per account.
+struct Through<'a> {
+    roles: RoleCache<SdkConfig>,
+    role_name: &'a str,
+    partition: &'static str,
+    concurrency: usize,
+}
+
+/// One account-region's inventory and the AWS calls it took.
+struct Swept {
+    inventory: Inventory,
+    calls: u64,
+}
+
+impl Through<'_> {
+    /// `account` in `region`, or why it could not be read (naming the role and the fix).
+    async fn sweep(&self, account: &str, region: &str) -> Result<Swept, String> {
+        let role_arn = format!(
+            "arn:{}:iam::{account}:role/{}",
+            self.partition, self.role_name
+        );
+        let assumed = self
+            .roles
+            .get(&role_arn, account)
+            .await
+            .map_err(|e| e.to_string())?;
+        let sources = AwsAccount::new(&in_region(&assumed, region));
+        let (mut inventory, _) = live::sweep(&sources, Some(account), self.concurrency)
+            .await
+            .map_err(|e| format!("cannot scan: {e}"))?;
+        inventory.locate(Some(account), region);
+        Ok(Swept {
+            inventory,
+            calls: sources.calls(),
+        })
+    }
 }
 
 fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
