@@ -95,7 +95,8 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
     }
 }
 
-fn needed(binary: &str) -> BTreeSet<String> {
+/// The IAM actions of the SDK calls `binary` can make (credential providers aside).
+fn called_actions(binary: &str) -> BTreeSet<String> {
     sdk_operations(binary)
         .into_iter()
         .filter(|(service, operation)| {
@@ -104,6 +105,12 @@ fn needed(binary: &str) -> BTreeSet<String> {
                 .any(|(s, o)| s == service && (*o == "*" || o == operation))
         })
         .flat_map(|(service, operation)| iam_actions(&service, &operation))
+        .collect()
+}
+
+fn needed(binary: &str) -> BTreeSet<String> {
+    called_actions(binary)
+        .into_iter()
         .chain(
             ASSUMES_ROLES
                 .contains(&binary)
@@ -209,7 +216,7 @@ fn the_member_role_allows_exactly_what_the_central_functions_do_in_a_member() {
     );
     // `scan --role-name` reads a member through the same role: everything it calls there is
     // allowed (Organizations and STS are called with the caller's own credentials).
-    let scan_reads: BTreeSet<String> = needed_by_cli()
+    let scan_reads: BTreeSet<String> = called_actions("artifact-guard")
         .into_iter()
         .filter(|a| !a.starts_with("organizations:") && !a.starts_with("sts:"))
         .collect();
@@ -218,19 +225,6 @@ fn the_member_role_allows_exactly_what_the_central_functions_do_in_a_member() {
         not_allowed.is_empty(),
         "scan calls in a member what the role does not allow: {not_allowed:?}"
     );
-}
-
-/// The IAM actions of the command line's SDK calls (its credential providers aside).
-fn needed_by_cli() -> BTreeSet<String> {
-    sdk_operations("artifact-guard")
-        .into_iter()
-        .filter(|(service, operation)| {
-            !NOT_CALLED
-                .iter()
-                .any(|(s, o)| s == service && (*o == "*" || o == operation))
-        })
-        .flat_map(|(service, operation)| iam_actions(&service, &operation))
-        .collect()
 }
 
 #[test]
