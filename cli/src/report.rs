@@ -19,8 +19,7 @@ pub struct Outcome {
 #[serde(rename_all = "PascalCase")]
 pub struct NotScanned {
     pub account_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: String,
     pub reason: String,
 }
 
@@ -213,8 +212,7 @@ impl Report for TableReport {
         if !not_scanned.is_empty() {
             writeln!(out, "\nNOT SCANNED ({}):", not_scanned.len())?;
             for n in not_scanned {
-                let region = n.region.as_deref().unwrap_or("every region");
-                writeln!(out, "  {} {region}: {}", n.account_id, n.reason)?;
+                writeln!(out, "  {} {}: {}", n.account_id, n.region, n.reason)?;
             }
         }
         Ok(())

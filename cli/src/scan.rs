@@ -56,10 +56,9 @@ pub fn run(
         .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
     let (parts, not_scanned) = runtime.block_on(sweep_all(target))?;
     for n in &not_scanned {
-        let region = n.region.as_deref().unwrap_or("every region");
         eprintln!(
-            "artifact-guard: not scanned: account {} {region}: {}",
-            n.account_id, n.reason
+            "artifact-guard: not scanned: account {} {}: {}",
+            n.account_id, n.region, n.reason
         );
     }
     crate::report::write(&parts, &not_scanned, &params, format)
@@ -133,7 +132,7 @@ async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanne
             Ok(swept) => parts.push(swept.inventory),
             Err(reason) => not_scanned.push(NotScanned {
                 account_id: account,
-                region: Some(region),
+                region,
                 reason,
             }),
         }
@@ -167,7 +166,7 @@ async fn sweep_own(
                 progress.failed("this account", region);
                 not_scanned.push(NotScanned {
                     account_id: "(own)".into(),
-                    region: Some(region.clone()),
+                    region: region.clone(),
                     reason: e.to_string(),
                 });
             }

@@ -207,11 +207,6 @@ impl Inventory {
         self.get(kind, id, Place::ANY)
     }
 
-    /// The entry for `kind` and `id` that `from` admits.
-    pub fn entry_at(&self, kind: ResourceKind, id: &str, from: Place<'_>) -> Option<&Entry> {
-        self.get(kind, id, from)
-    }
-
     fn get(&self, kind: ResourceKind, id: &str, from: Place<'_>) -> Option<&Entry> {
         let mut at = self.index[kind as usize].get(id).copied();
         while let Some(i) = at {
