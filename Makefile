@@ -160,16 +160,17 @@ bench-snapshot:
 	bash bench/snapshot.sh > $(BENCH_OUT)/snapshot.txt
 	cat $(BENCH_OUT)/snapshot.txt
 	$(RECORD) snapshot "make bench-snapshot" < $(BENCH_OUT)/snapshot.txt
+	MIX=artifacts bash bench/snapshot.sh > $(BENCH_OUT)/snapshot-artifacts.txt
+	cat $(BENCH_OUT)/snapshot-artifacts.txt
+	$(RECORD) snapshot-artifacts "make bench-snapshot" < $(BENCH_OUT)/snapshot-artifacts.txt
 
-## bench-snapshot-files: the same gigabyte in FILES gzip files (default 50), as an organization's
-## Config delivery folder, assessed as one directory.
+## bench-snapshot-files: a gigabyte of buckets, keys and pipelines only, over ACCOUNTS accounts
+## (default 50), one gzip file each in Config's delivery layout, assessed as one directory.
 bench-snapshot-files:
 	mkdir -p $(BENCH_OUT)
-	FILES=$(FILES) bash bench/snapshot.sh > $(BENCH_OUT)/snapshot-files.txt
+	MIX=artifacts ACCOUNTS=$(ACCOUNTS) bash bench/snapshot.sh > $(BENCH_OUT)/snapshot-files.txt
 	cat $(BENCH_OUT)/snapshot-files.txt
-	$(RECORD) snapshot-files "make bench-snapshot-files FILES=$(FILES)" < $(BENCH_OUT)/snapshot-files.txt
-
-FILES ?= 50
+	$(RECORD) snapshot-files "make bench-snapshot-files ACCOUNTS=$(ACCOUNTS)" < $(BENCH_OUT)/snapshot-files.txt
 
 ## bench-sweep: the periodic sweep against moto with PIPELINES pipelines (default 500, the size
 ## issue 7 names), without and with AWS Config recording the pipelines.

@@ -1,33 +1,20 @@
 """Splits a generated snapshot (bench/src/lib.rs writes one configuration item per line) into
-FILES gzip-compressed snapshot files under OUTDIR, in AWS Config's delivery layout, contiguous
-runs of items so that each resource's references stay within the items read: the many-files
-shape of an organization's delivery bucket, for `make bench-snapshot FILES=N`.
+one gzip-compressed snapshot file per account under OUTDIR, in AWS Config's delivery layout
+(AWSLogs/<account>/Config/<region>/<date>/ConfigSnapshot/<file>.json.gz): the folder of an
+organization's delivery bucket, for `make bench-snapshot-files`.
 
-Usage: python split_snapshot.py SNAPSHOT OUTDIR FILES
+Usage: python split_snapshot.py SNAPSHOT OUTDIR
 """
 import gzip
 import os
+import re
 import sys
 
-source, outdir, files = sys.argv[1], sys.argv[2], int(sys.argv[3])
-size = os.path.getsize(source)
-per_file = size // files + 1
+source, outdir = sys.argv[1], sys.argv[2]
 header = b'{"fileVersion":"1.0","configSnapshotId":"bench","configurationItems":[\n'
-n, written, out = 0, 0, None
-
-
-def open_next():
-    global n, out
-    if out:
-        out.write(b"\n]}\n")
-        out.close()
-    path = os.path.join(outdir, f"AWSLogs/111122223333/Config/eu-west-1/2026/12/1/ConfigSnapshot/part-{n:04d}.json.gz")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    out = gzip.open(path, "wb", compresslevel=1)
-    out.write(header)
-    n += 1
-    return True
-
+account_of = re.compile(rb'"awsAccountId":"(\d{12})"')
+region_of = re.compile(rb'"awsRegion":"([a-z0-9-]+)"')
+files = {}  # (account, region) -> [gzip file, items written]
 
 with open(source, "rb") as f:
     first = True
@@ -41,15 +28,22 @@ with open(source, "rb") as f:
         item = item.rstrip(b",")
         if not item.strip():
             continue
-        if out is None or written >= per_file * n:
-            open_next()
-            fresh = True
-        if not fresh:
-            out.write(b",\n")
-        out.write(item)
-        fresh = False
-        written += len(line)
-if out:
+        place = (account_of.search(item).group(1).decode(), region_of.search(item).group(1).decode())
+        if place not in files:
+            account, region = place
+            name = f"{account}_Config_{region}_ConfigSnapshot_20261201T000000Z_bench.json.gz"
+            path = os.path.join(outdir, "AWSLogs", account, "Config", region, "2026/12/1/ConfigSnapshot", name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            out = gzip.open(path, "wb", compresslevel=1)
+            out.write(header)
+            files[place] = [out, 0]
+        entry = files[place]
+        if entry[1]:
+            entry[0].write(b",\n")
+        entry[0].write(item)
+        entry[1] += 1
+
+for out, _ in files.values():
     out.write(b"\n]}\n")
     out.close()
-print(f"{n} files", file=sys.stderr)
+print(f"{len(files)} files", file=sys.stderr)

@@ -17,6 +17,9 @@ pub struct Shape {
     pub pipelines: usize,
     /// Items of other types (security groups, roles, network interfaces) that are skipped.
     pub others: usize,
+    /// Accounts the resources are spread over, in contiguous runs (an organization's
+    /// snapshots); every reference stays within its account.
+    pub accounts: usize,
 }
 
 impl Shape {
@@ -26,6 +29,7 @@ impl Shape {
         keys: 10_000,
         pipelines: 2_000,
         others: 0,
+        accounts: 1,
     };
 }
 
@@ -55,12 +59,33 @@ impl Rng {
     }
 }
 
+/// Account `a`: the first is the one of single-account snapshots.
+pub fn account(a: usize) -> String {
+    if a == 0 {
+        ACCOUNT.to_owned()
+    } else {
+        format!("{}", 100_000_000_000 + a)
+    }
+}
+
+/// The account (0-based) of the `i`-th of `n` resources of a kind.
+fn owner(i: usize, n: usize, accounts: usize) -> usize {
+    i * accounts / n.max(1)
+}
+
+/// A random one of the `n` resources of a kind that belong to account `a`.
+fn within(rng: &mut Rng, a: usize, n: usize, accounts: usize) -> usize {
+    let first = |a: usize| (a * n).div_ceil(accounts);
+    let (lo, hi) = (first(a), first(a + 1));
+    lo + rng.below(hi.saturating_sub(lo))
+}
+
 fn key_id(i: usize) -> String {
     format!("{:08x}-1111-4222-8333-{:012x}", i, i * 7919)
 }
 
-fn key_arn(i: usize) -> String {
-    format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{}", key_id(i))
+fn key_arn(i: usize, account: &str) -> String {
+    format!("arn:aws:kms:{REGION}:{account}:key/{}", key_id(i))
 }
 
 fn bucket_name(i: usize) -> String {
@@ -110,6 +135,7 @@ fn bucket_policy(rng: &mut Rng, name: &str) -> Value {
 }
 
 fn item(
+    account: &str,
     resource_type: &str,
     id: &str,
     arn: &str,
@@ -119,7 +145,7 @@ fn item(
 ) -> Value {
     json!({
         "configurationItemVersion": "1.3", "configurationItemCaptureTime": TIME,
-        "configurationStateId": 1_762_074_927_431_u64, "awsAccountId": ACCOUNT,
+        "configurationStateId": 1_762_074_927_431_u64, "awsAccountId": account,
         "configurationItemStatus": "OK", "resourceType": resource_type, "resourceId": id,
         "resourceName": id, "ARN": arn, "awsRegion": REGION, "availabilityZone": "Regional",
         "resourceCreationTime": "2025-03-01T10:00:00.000Z", "tags": tags,
@@ -128,12 +154,17 @@ fn item(
     })
 }
 
-fn bucket(rng: &mut Rng, i: usize, keys: usize) -> Value {
+fn bucket(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
     let name = bucket_name(i);
+    let a = owner(i, shape.buckets, shape.accounts);
+    let account = account(a);
     let (algorithm, key) = match rng.below(10) {
         0 => ("AES256", Value::Null),
         1 => ("aws:kms", Value::Null),
-        _ => ("aws:kms", json!(key_arn(rng.below(keys)))),
+        _ => {
+            let key = within(rng, a, shape.keys, shape.accounts);
+            ("aws:kms", json!(key_arn(key, &account)))
+        }
     };
     let policy = if rng.chance(95) {
         json!(bucket_policy(rng, &name).to_string())
@@ -164,6 +195,7 @@ fn bucket(rng: &mut Rng, i: usize, keys: usize) -> Value {
     }
     let configuration = json!({"name": name, "owner": {"displayName": null, "id": "b0c1"}, "creationDate": "2025-03-01T10:00:00.000Z"});
     item(
+        &account,
         "AWS::S3::Bucket",
         &name,
         &format!("arn:aws:s3:::{name}"),
@@ -173,8 +205,9 @@ fn bucket(rng: &mut Rng, i: usize, keys: usize) -> Value {
     )
 }
 
-fn key(rng: &mut Rng, i: usize) -> Value {
+fn key(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
     let id = key_id(i);
+    let account = account(owner(i, shape.keys, shape.accounts));
     let (spec, usage) = if rng.chance(3) {
         ("RSA_2048", "SIGN_VERIFY")
     } else {
@@ -186,16 +219,17 @@ fn key(rng: &mut Rng, i: usize) -> Value {
         "Enabled"
     };
     let configuration = json!({
-        "keyId": id, "arn": key_arn(i), "creationDate": "2025-03-01T10:00:00.000Z", "enabled": state == "Enabled",
+        "keyId": id, "arn": key_arn(i, &account), "creationDate": "2025-03-01T10:00:00.000Z", "enabled": state == "Enabled",
         "description": format!("artifact key {i}"), "keyUsage": usage, "keyState": state, "origin": "AWS_KMS",
         "keyManager": if i.is_multiple_of(50) { "AWS" } else { "CUSTOMER" }, "customerMasterKeySpec": spec, "keySpec": spec,
-        "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "multiRegion": false, "awsaccountId": ACCOUNT
+        "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "multiRegion": false, "awsaccountId": account
     });
     let supplementary = json!({"KeyRotationStatus": rng.chance(90)});
     item(
+        &account,
         "AWS::KMS::Key",
         &id,
-        &key_arn(i),
+        &key_arn(i, &account),
         configuration,
         supplementary,
         json!({"team": format!("team-{}", i % 40)}),
@@ -204,14 +238,18 @@ fn key(rng: &mut Rng, i: usize) -> Value {
 
 fn pipeline(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
     let name = format!("pipeline-{i:05}");
-    let mut store = json!({"type": "S3", "location": bucket_name(rng.below(shape.buckets))});
+    let a = owner(i, shape.pipelines, shape.accounts);
+    let account = account(a);
+    let bucket = within(rng, a, shape.buckets, shape.accounts);
+    let mut store = json!({"type": "S3", "location": bucket_name(bucket)});
     if rng.chance(70) {
-        store["encryptionKey"] = json!({"id": key_arn(rng.below(shape.keys)), "type": "KMS"});
+        let key = within(rng, a, shape.keys, shape.accounts);
+        store["encryptionKey"] = json!({"id": key_arn(key, &account), "type": "KMS"});
     }
     let deploy_account = if rng.chance(10) {
         "444455556666"
     } else {
-        ACCOUNT
+        &account
     };
     let env = json!([{"name": "STAGE", "value": "prod", "type": "PLAINTEXT"},
                      {"name": "NPM_TOKEN", "value": "/ci/npm-token", "type": "PARAMETER_STORE"}])
@@ -219,7 +257,7 @@ fn pipeline(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
     let source_config = if rng.chance(3) {
         json!({"RepositoryUrl": "https://x-access-token:ghp_EXAMPLEEXAMPLE0000@github.com/example/repo.git", "Branch": "main"})
     } else {
-        json!({"ConnectionArn": format!("arn:aws:codestar-connections:{REGION}:{ACCOUNT}:connection/{i}"),
+        json!({"ConnectionArn": format!("arn:aws:codestar-connections:{REGION}:{account}:connection/{i}"),
                "FullRepositoryId": format!("example/service-{i}"), "BranchName": "main", "DetectChanges": "true"})
     };
     let action = |name: &str,
@@ -241,8 +279,8 @@ fn pipeline(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
             action("UnitTests", "Test", "CodeBuild", json!({"ProjectName": format!("{name}-test")}), None)]},
         {"name": "Staging", "actions": [action("DeployStaging", "Deploy", "CloudFormation",
             json!({"ActionMode": "CREATE_UPDATE", "StackName": format!("{name}-staging"), "TemplatePath": "BuildOutput::template.yaml",
-                   "Capabilities": "CAPABILITY_IAM", "RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/cfn")}),
-            Some(format!("arn:aws:iam::{ACCOUNT}:role/deploy")))]},
+                   "Capabilities": "CAPABILITY_IAM", "RoleArn": format!("arn:aws:iam::{account}:role/cfn")}),
+            Some(format!("arn:aws:iam::{account}:role/deploy")))]},
         {"name": "Approval", "actions": [action("Approve", "Approval", "Manual", json!({"CustomData": "Promote to production?"}), None)]},
         {"name": "Production", "actions": [action("DeployProd", "Deploy", "CloudFormation",
             json!({"ActionMode": "CREATE_UPDATE", "StackName": format!("{name}-prod"), "TemplatePath": "BuildOutput::template.yaml"}),
@@ -252,12 +290,13 @@ fn pipeline(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
     if rng.chance(2) {
         tags["owner"] = json!("jane.doe@example.com");
     }
-    let configuration = json!({"pipeline": {"name": name, "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/pipeline"),
+    let configuration = json!({"pipeline": {"name": name, "roleArn": format!("arn:aws:iam::{account}:role/pipeline"),
         "artifactStore": store, "stages": stages, "version": 4, "pipelineType": "V2", "executionMode": "QUEUED"},
-        "metadata": {"pipelineArn": format!("arn:aws:codepipeline:{REGION}:{ACCOUNT}:{name}"),
+        "metadata": {"pipelineArn": format!("arn:aws:codepipeline:{REGION}:{account}:{name}"),
                      "created": "2025-03-01T10:00:00.000Z", "updated": "2026-11-01T10:00:00.000Z"}});
-    let arn = format!("arn:aws:codepipeline:{REGION}:{ACCOUNT}:{name}");
+    let arn = format!("arn:aws:codepipeline:{REGION}:{account}:{name}");
     item(
+        &account,
         "AWS::CodePipeline::Pipeline",
         &name,
         &arn,
@@ -267,16 +306,18 @@ fn pipeline(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
     )
 }
 
-fn other(rng: &mut Rng, i: usize) -> Value {
+fn other(rng: &mut Rng, i: usize, shape: &Shape) -> Value {
+    let account = account(owner(i, shape.others, shape.accounts));
     let id = format!("sg-{i:017x}");
     let rules: Vec<Value> = (0..(2 + rng.below(6)))
         .map(|r| json!({"ipProtocol": "tcp", "fromPort": 443 + r, "toPort": 443 + r,
             "ipv4Ranges": [{"cidrIp": format!("10.{}.{}.0/24", r, i % 250)}], "userIdGroupPairs": [], "prefixListIds": []}))
         .collect();
     let configuration = json!({"description": "service security group", "groupName": format!("svc-{i}"),
-        "ipPermissions": rules, "ownerId": ACCOUNT, "groupId": id, "vpcId": "vpc-0a1b2c3d"});
-    let arn = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{id}");
+        "ipPermissions": rules, "ownerId": account, "groupId": id, "vpcId": "vpc-0a1b2c3d"});
+    let arn = format!("arn:aws:ec2:{REGION}:{account}:security-group/{id}");
     item(
+        &account,
         "AWS::EC2::SecurityGroup",
         &id,
         &arn,
@@ -310,22 +351,22 @@ pub fn write_snapshot(shape: &Shape, seed: u64, out: &mut impl Write) -> io::Res
             emit(out, pipeline(&mut rng, p, shape))?;
             p += 1;
         } else if pick == 1 && k < shape.keys {
-            emit(out, key(&mut rng, k))?;
+            emit(out, key(&mut rng, k, shape))?;
             k += 1;
         } else if pick == 2 && o < shape.others {
-            emit(out, other(&mut rng, o))?;
+            emit(out, other(&mut rng, o, shape))?;
             o += 1;
         } else if b < shape.buckets {
-            emit(out, bucket(&mut rng, b, shape.keys))?;
+            emit(out, bucket(&mut rng, b, shape))?;
             b += 1;
         } else if k < shape.keys {
-            emit(out, key(&mut rng, k))?;
+            emit(out, key(&mut rng, k, shape))?;
             k += 1;
         } else if p < shape.pipelines {
             emit(out, pipeline(&mut rng, p, shape))?;
             p += 1;
         } else if o < shape.others {
-            emit(out, other(&mut rng, o))?;
+            emit(out, other(&mut rng, o, shape))?;
             o += 1;
         }
     }

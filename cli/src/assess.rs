@@ -2,17 +2,18 @@
 //!
 //! Every `--snapshot` is a file, `-` (standard input) or a directory read recursively, as AWS
 //! Config delivers an organization's snapshots: one per account and region under
-//! `AWSLogs/<account>/Config/<region>/…/ConfigSnapshot/`. All of them go into one inventory,
-//! in which each resource keeps its account and region and is judged within them.
+//! `AWSLogs/<account>/Config/<region>/…/ConfigSnapshot/`. All of them go into one working file
+//! (see `artifact_guard::assess::Spill`: memory holds what resources refer to, not every
+//! resource), in which each resource keeps its account and region and is judged within them.
 
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use artifact_guard::assess::snapshot;
-use artifact_guard::{Inventory, RuleParameters};
+use artifact_guard::assess::{snapshot, Spill};
+use artifact_guard::RuleParameters;
 
-use crate::report::Outcome;
+use crate::report::{Outcome, Resources};
 use crate::{Format, UsageError};
 
 pub fn run(
@@ -21,10 +22,10 @@ pub fn run(
     format: Format,
 ) -> Result<Outcome, UsageError> {
     let params = read_parameters(parameters)?;
-    let mut inventory = Inventory::new();
+    let mut spill = Spill::new().map_err(|e| UsageError(e.to_string()))?;
     for path in paths {
         if path.as_os_str() == "-" {
-            snapshot::load(io::stdin().lock(), &mut inventory)
+            snapshot::load(io::stdin().lock(), &mut spill)
                 .map_err(|e| UsageError(format!("-: {e}")))?;
             continue;
         }
@@ -32,11 +33,13 @@ pub fn run(
             let name = file.display();
             let reader =
                 File::open(&file).map_err(|e| UsageError(format!("{name}: cannot open: {e}")))?;
-            snapshot::load(reader, &mut inventory)
-                .map_err(|e| UsageError(format!("{name}: {e}")))?;
+            snapshot::load(reader, &mut spill).map_err(|e| UsageError(format!("{name}: {e}")))?;
         }
     }
-    crate::report::write(std::slice::from_ref(&inventory), &[], &params, format)
+    let mut spilled = spill
+        .finish()
+        .map_err(|e| UsageError(format!("cannot read back the working file: {e}")))?;
+    crate::report::write(Resources::Spilled(&mut spilled), &[], &params, format)
 }
 
 /// `path` itself, or every snapshot file under the directory `path` in name order.

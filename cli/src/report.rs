@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use artifact_guard::assess::{SpillError, Spilled};
 use artifact_guard::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, ScopeIndex};
 
 use crate::{Format, UsageError};
@@ -23,10 +24,17 @@ pub struct NotScanned {
     pub reason: String,
 }
 
-/// Assesses every resource of each inventory (one per account and region, or one for all of a
-/// snapshot's) and writes one report to standard output.
+/// The resources to report on.
+pub enum Resources<'a> {
+    /// Inventories in memory: one per account and region of a scan.
+    Inventories(&'a [Inventory]),
+    /// Snapshots' resources in a working file (`assess`).
+    Spilled(&'a mut Spilled),
+}
+
+/// Assesses every resource and writes one report to standard output.
 pub fn write(
-    parts: &[Inventory],
+    resources: Resources<'_>,
     not_scanned: &[NotScanned],
     params: &RuleParameters,
     format: Format,
@@ -34,29 +42,40 @@ pub fn write(
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::default()),
-        Format::Table => Box::new(TableReport::new(parts)),
+        Format::Table => Box::new(TableReport::new(TableLayout::of(&resources))),
         Format::Html => Box::new(crate::html::HtmlReport::default()),
     };
     let mut non_compliant = 0;
-    let written = (|| -> io::Result<()> {
-        report.begin(&mut out)?;
-        for inventory in parts {
-            let scope = ScopeIndex::from_inventory(inventory);
-            for evaluation in Assessor::new(params, inventory, &scope).assess_all() {
-                if evaluation.compliance_type == Compliance::NonCompliant {
-                    non_compliant += 1;
-                }
-                report.row(&mut out, &evaluation)?;
+    let written = (|| -> Result<(), SpillError> {
+        report.begin(&mut out).map_err(SpillError::Caller)?;
+        let mut row = |evaluation: &Evaluation| {
+            if evaluation.compliance_type == Compliance::NonCompliant {
+                non_compliant += 1;
             }
+            report.row(&mut out, evaluation)
+        };
+        match resources {
+            Resources::Inventories(parts) => {
+                for inventory in parts {
+                    let scope = ScopeIndex::from_inventory(inventory);
+                    for evaluation in Assessor::new(params, inventory, &scope).assess_all() {
+                        row(&evaluation).map_err(SpillError::Caller)?;
+                    }
+                }
+            }
+            Resources::Spilled(spilled) => spilled.assess_each(params, row)?,
         }
-        report.end(&mut out, not_scanned)?;
-        out.flush()
+        report
+            .end(&mut out, not_scanned)
+            .and_then(|()| out.flush())
+            .map_err(SpillError::Caller)
     })();
     match written {
         // A closed pipe (`| head`) is the reader's choice, not a failure of the assessment.
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+        Err(SpillError::Caller(e)) if e.kind() != io::ErrorKind::BrokenPipe => {
             Err(UsageError(format!("cannot write the report: {e}")))
         }
+        Err(e @ SpillError::Working(_)) => Err(UsageError(e.to_string())),
         _ => Ok(Outcome {
             non_compliant,
             not_scanned: not_scanned.len(),
@@ -113,23 +132,42 @@ const COMPLIANCE_WIDTH: usize = "NOT_APPLICABLE".len();
 const MAX_ID_WIDTH: usize = 64;
 const ACCOUNT_WIDTH: usize = 12;
 
+/// What the table's columns need to know before the first row.
+pub struct TableLayout {
+    /// The widest resource id, in characters.
+    id_width: usize,
+    /// Resources of more than one account.
+    accounts: bool,
+}
+
+impl TableLayout {
+    fn of(resources: &Resources<'_>) -> Self {
+        match resources {
+            Resources::Inventories(parts) => {
+                let entries = || parts.iter().flat_map(|inventory| inventory.entries());
+                let mut accounts = entries().map(|e| e.subject.account_id.as_deref());
+                let first = accounts.next().flatten();
+                Self {
+                    id_width: entries()
+                        .map(|e| e.subject.id.chars().count())
+                        .max()
+                        .unwrap_or(0),
+                    accounts: accounts.any(|a| a != first),
+                }
+            }
+            Resources::Spilled(spilled) => Self {
+                id_width: spilled.layout().id_width,
+                accounts: spilled.layout().many_accounts,
+            },
+        }
+    }
+}
+
 impl TableReport {
-    pub fn new(parts: &[Inventory]) -> Self {
-        let id_width = parts
-            .iter()
-            .flat_map(|inventory| inventory.entries())
-            .map(|e| e.subject.id.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp("RESOURCE".len(), MAX_ID_WIDTH);
-        let mut accounts = parts
-            .iter()
-            .flat_map(|inventory| inventory.entries())
-            .map(|e| e.subject.account_id.as_deref());
-        let first = accounts.next().flatten();
+    pub fn new(layout: TableLayout) -> Self {
         Self {
-            id_width,
-            accounts: accounts.any(|a| a != first),
+            id_width: layout.id_width.clamp("RESOURCE".len(), MAX_ID_WIDTH),
+            accounts: layout.accounts,
             counts: [0; 3],
         }
     }

@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 
 use crate::assess::read_parameters;
 use crate::progress::Progress;
-use crate::report::{NotScanned, Outcome};
+use crate::report::{NotScanned, Outcome, Resources};
 use crate::{Format, UsageError};
 
 /// Where and how to connect.
@@ -61,7 +61,12 @@ pub fn run(
             n.account_id, n.region, n.reason
         );
     }
-    crate::report::write(&parts, &not_scanned, &params, format)
+    crate::report::write(
+        Resources::Inventories(&parts),
+        &not_scanned,
+        &params,
+        format,
+    )
 }
 
 async fn sweep_all(target: &Target<'_>) -> Result<(Vec<Inventory>, Vec<NotScanned>), UsageError> {

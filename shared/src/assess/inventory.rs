@@ -41,8 +41,14 @@ const NONE: u32 = u32::MAX;
 
 /// Was capture time `a` strictly later than `b`? RFC 3339 times in UTC, as Config writes them,
 /// order as text; an unknown time is never later.
-fn later(a: Option<&str>, b: Option<&str>) -> bool {
+pub(super) fn later(a: Option<&str>, b: Option<&str>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a > b)
+}
+
+/// Are `a` and `b` the same resource? A bucket by its name (bucket names are global); a key or
+/// a pipeline by its id in its account and region.
+pub(super) fn same_resource(a: &Subject, b: &Subject) -> bool {
+    a.kind == b.kind && a.id == b.id && (a.kind == ResourceKind::Bucket || Place::of(a).same(b))
 }
 
 /// The account and region a lookup is made from. A field that is unknown matches any.
@@ -132,7 +138,7 @@ impl Inventory {
         let mut at = head;
         while let Some(i) = at {
             let existing = &self.entries[i].subject;
-            if kind == ResourceKind::Bucket || Place::of(&subject).same(existing) {
+            if same_resource(existing, &subject) {
                 if !later(
                     existing.captured_at.as_deref(),
                     subject.captured_at.as_deref(),

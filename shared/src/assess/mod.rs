@@ -9,6 +9,7 @@ mod inventory;
 mod parameters;
 mod scope;
 pub mod snapshot;
+mod spill;
 
 use std::borrow::Cow;
 
@@ -16,6 +17,7 @@ pub use evaluation::{Compliance, Evaluation, ANNOTATION_LIMIT};
 pub use inventory::{Entry, Inventory, KeyLookup, Place};
 pub use parameters::{ParameterError, RuleParameters, Scope};
 pub use scope::ScopeIndex;
+pub use spill::{Layout, Spill, SpillError, Spilled};
 
 use crate::controls::{self, ControlId, Finding, Outcome, Status};
 use crate::facts::{BucketFacts, Fact, ResourceFacts, ResourceKind, Subject};

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use foldhash::fast::RandomState;
 
-use crate::facts::{BucketFacts, Fact, KeyFacts, ResourceFacts};
+use crate::facts::{BucketFacts, Fact, KeyFacts, KeyRef, PipelineFacts, ResourceFacts};
 
 use super::Inventory;
 
@@ -33,43 +33,60 @@ impl ScopeIndex {
         let mut index = Self::default();
         for entry in inventory.entries() {
             if let ResourceFacts::Pipeline(Fact::Known(p)) = &entry.facts {
-                for store in &p.stores {
-                    index.store_buckets.insert(store.location.clone());
-                    if let Some(id) = store
-                        .encryption_key
-                        .as_ref()
-                        .and_then(|k| k.key.key_id().or_else(|| inventory.resolve_key_id(&k.key)))
-                    {
-                        index.referenced_keys.insert(id.into());
-                    }
-                }
+                index.note_pipeline(p, inventory);
             }
         }
         for entry in inventory.entries() {
             if let ResourceFacts::Bucket(Fact::Known(b)) = &entry.facts {
                 if index.bucket_in_scope(b) {
-                    let key = b
-                        .encryption
-                        .known()
-                        .and_then(|e| e.as_ref())
-                        .and_then(|e| e.key.as_ref());
-                    if let Some(id) =
-                        key.and_then(|k| k.key_id().or_else(|| inventory.resolve_key_id(k)))
-                    {
-                        index.referenced_keys.insert(id.into());
-                    }
+                    index.note_bucket_key(b, inventory);
                 }
             }
         }
         index
     }
 
+    /// Notes a pipeline's stores and their keys (`inventory` resolves aliases).
+    pub(crate) fn note_pipeline(&mut self, pipeline: &PipelineFacts, inventory: &Inventory) {
+        for store in &pipeline.stores {
+            if !self.store_buckets.contains(&store.location) {
+                self.store_buckets.insert(store.location.clone());
+            }
+            if let Some(key) = &store.encryption_key {
+                self.note_key(&key.key, inventory);
+            }
+        }
+    }
+
+    /// Notes the key of an in-scope bucket.
+    pub(crate) fn note_bucket_key(&mut self, bucket: &BucketFacts, inventory: &Inventory) {
+        let key = bucket
+            .encryption
+            .known()
+            .and_then(|e| e.as_ref())
+            .and_then(|e| e.key.as_ref());
+        if let Some(key) = key {
+            self.note_key(key, inventory);
+        }
+    }
+
+    fn note_key(&mut self, key: &KeyRef, inventory: &Inventory) {
+        if let Some(id) = key.key_id().or_else(|| inventory.resolve_key_id(key)) {
+            if !self.referenced_keys.contains(id) {
+                self.referenced_keys.insert(id.into());
+            }
+        }
+    }
+
+    /// In scope whatever the pipelines name: the console's default name, or the tag.
+    pub(crate) fn in_scope_by_itself(bucket: &BucketFacts) -> bool {
+        is_console_default_name(&bucket.name) || bucket.tagged_artifact_store
+    }
+
     /// A bucket is an artifact store when a pipeline names it, when its name is the console
     /// wizard's default (`codepipeline-<region>-…`), or when it carries the artifact-store tag.
     pub fn bucket_in_scope(&self, bucket: &BucketFacts) -> bool {
-        self.store_buckets.contains(&bucket.name)
-            || is_console_default_name(&bucket.name)
-            || bucket.tagged_artifact_store
+        self.store_buckets.contains(&bucket.name) || Self::in_scope_by_itself(bucket)
     }
 
     /// A key is in scope when an in-scope bucket or a pipeline uses it, or it is tagged.

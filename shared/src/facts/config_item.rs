@@ -11,6 +11,7 @@
 //! malformed makes the affected fact `Unknown`, which the controls treat as failing.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -108,6 +109,11 @@ impl ConfigurationItem {
 
     /// The facts of this item; `Ok(None)` for resource types artifact-guard does not assess.
     pub fn into_facts(self) -> Result<Option<(Subject, ResourceFacts)>, ItemError> {
+        self.facts()
+    }
+
+    /// [`ConfigurationItem::into_facts`], keeping the item (to name it in an error).
+    pub fn facts(&self) -> Result<Option<(Subject, ResourceFacts)>, ItemError> {
         let resource_type = self.resource_type.as_deref().ok_or(ItemError {
             field: "resourceType",
             problem: "is missing; every configuration item names its resource type".into(),
@@ -160,10 +166,18 @@ impl ConfigurationItem {
         }
     }
 
-    fn supplementary(&self) -> Map<String, Value> {
-        match self.supplementary_configuration.as_deref().map(decode) {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
+    fn supplementary(&self) -> Supplementary<'_> {
+        let Some(raw) = self.supplementary_configuration.as_deref() else {
+            return Supplementary::Decoded(Map::new());
+        };
+        // Each field stays raw until asked for: a bucket's ACL, lifecycle and notification
+        // settings are never looked at. (The API shape may encode the whole object as a string.)
+        match serde_json::from_str::<BTreeMap<String, &RawValue>>(raw.get()) {
+            Ok(fields) => Supplementary::Raw(fields),
+            Err(_) => match decode(raw) {
+                Value::Object(map) => Supplementary::Decoded(map),
+                _ => Supplementary::Decoded(Map::new()),
+            },
         }
     }
 
@@ -186,7 +200,7 @@ impl ConfigurationItem {
             .or(self.arn.as_deref())
             .map_or_else(|| format!("arn:aws:s3:::{name}"), str::to_owned);
         let supplementary = self.supplementary();
-        let field = |key: &str| supplementary.get(key).map(|v| decode_value(v.clone()));
+        let field = |key: &str| supplementary.get(key);
         let mut tags = self.tags().unwrap_or_default();
         if let Some(Value::Object(tagging)) = field("BucketTaggingConfiguration") {
             tags.extend(bucket_tag_sets(&tagging));
@@ -250,11 +264,8 @@ impl ConfigurationItem {
             )),
             Fact::Unknown(r) => Fact::Unknown(r),
         };
-        let rotation = match self
-            .supplementary()
-            .get("KeyRotationStatus")
-            .map(|v| decode_value(v.clone()))
-        {
+        let supplementary = self.supplementary();
+        let rotation = match supplementary.get("KeyRotationStatus") {
             Some(Value::Bool(b)) => Fact::Known(b),
             Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Fact::Known(true),
             Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Fact::Known(false),
@@ -266,11 +277,7 @@ impl ConfigurationItem {
         // Items from select-resource-config carry a key's tags only as
         // supplementaryConfiguration.Tags: [{tagKey, tagValue}].
         let mut tags = self.tags().unwrap_or_default();
-        if let Some(Value::Array(listed)) = self
-            .supplementary()
-            .get("Tags")
-            .map(|v| decode_value(v.clone()))
-        {
+        if let Some(Value::Array(listed)) = supplementary.get("Tags") {
             tags.extend(listed.iter().filter_map(|tag| {
                 let key = tag.get("tagKey").or_else(|| tag.get("TagKey"))?.as_str()?;
                 let value = tag.get("tagValue").or_else(|| tag.get("TagValue"))?;
@@ -298,12 +305,12 @@ impl ConfigurationItem {
     }
 
     fn pipeline_facts(&self, subject: &Subject) -> Fact<PipelineFacts> {
-        let config = match self.configuration() {
+        let mut config = match self.configuration() {
             Ok(c) => c,
             Err(reason) => return Fact::Unknown(reason),
         };
-        let declaration = match config.get("pipeline") {
-            Some(p) => decode_value(p.clone()),
+        let declaration = match config.remove("pipeline") {
+            Some(p) => decode_value(p),
             None => Value::Object(config),
         };
         match pipeline_document(&declaration, &subject.id, self.tags()) {
@@ -581,6 +588,29 @@ fn capture_time(value: Option<&Value>) -> Result<Option<Arc<str>>, ItemError> {
         Some(other) => Err(bad(format!(
             "{other} is neither RFC 3339 text nor epoch seconds"
         ))),
+    }
+}
+
+/// `supplementaryConfiguration`, its fields decoded when asked for.
+enum Supplementary<'a> {
+    Raw(BTreeMap<String, &'a RawValue>),
+    Decoded(Map<String, Value>),
+}
+
+impl Supplementary<'_> {
+    /// The field `key`, decoded (strings that hold JSON unwrapped).
+    fn get(&self, key: &str) -> Option<Value> {
+        match self {
+            Self::Raw(fields) => fields.get(key).map(|raw| decode(raw)),
+            Self::Decoded(map) => map.get(key).map(|v| decode_value(v.clone())),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::Raw(fields) => fields.is_empty(),
+            Self::Decoded(map) => map.is_empty(),
+        }
     }
 }
 

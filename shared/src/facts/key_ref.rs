@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-/// A reference to a KMS key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A reference to a KMS key. Kept (in a working file) as its text, and parsed again when read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(from = "Box<str>")]
 pub struct KeyRef {
     text: Box<str>,
     /// For an ARN (`arn:partition:kms:region:account:resource`), where its region, account and
@@ -16,6 +17,18 @@ pub struct KeyRef {
     account_at: u16,
     resource_at: u16,
     alias: bool,
+}
+
+impl serde::Serialize for KeyRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl From<Box<str>> for KeyRef {
+    fn from(text: Box<str>) -> Self {
+        Self::parse(&text)
+    }
 }
 
 /// The alias of the AWS managed key for S3.

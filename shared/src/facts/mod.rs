@@ -21,10 +21,12 @@ pub use pipeline::{
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize};
+
 use crate::policy::{Policy, PolicyAnswers};
 
 /// A fact, or the reason it is not known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fact<T> {
     /// Read and understood.
     Known(T),
@@ -64,7 +66,7 @@ impl<T> Fact<T> {
 }
 
 /// The three resource types artifact-guard assesses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ResourceKind {
     /// `AWS::S3::Bucket`
     Bucket,
@@ -100,7 +102,7 @@ impl ResourceKind {
 /// The id and the fields that repeat across resources (account, region, capture time) are
 /// shared strings: an inventory interns them, so a snapshot of hundreds of thousands of
 /// resources holds one copy of each account id and timestamp.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
     /// Resource type.
     pub kind: ResourceKind,
@@ -115,7 +117,7 @@ pub struct Subject {
 }
 
 /// Default encryption of a bucket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultEncryption {
     /// `sseAlgorithm`: `aws:kms`, `aws:kms:dsse`, `AES256`.
     pub algorithm: Box<str>,
@@ -131,7 +133,7 @@ impl DefaultEncryption {
 }
 
 /// `Status` of bucket versioning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Versioning {
     /// Versioning on.
     Enabled,
@@ -142,7 +144,7 @@ pub enum Versioning {
 }
 
 /// The four public-access-block settings on the bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PublicAccessBlock {
     /// `BlockPublicAcls`
     pub block_public_acls: bool,
@@ -165,7 +167,7 @@ impl PublicAccessBlock {
 }
 
 /// What is known about an S3 bucket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BucketFacts {
     /// Bucket name.
     pub name: Box<str>,
@@ -195,7 +197,7 @@ impl BucketFacts {
 }
 
 /// Who manages a KMS key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyManager {
     /// An AWS managed key such as `aws/s3`.
     Aws,
@@ -248,20 +250,32 @@ pub fn kms_word(text: &str) -> Cow<'static, str> {
         .map_or_else(|| Cow::Owned(text.to_owned()), |w| Cow::Borrowed(*w))
 }
 
+/// A KMS vocabulary fact read back (from a working file): the word as its static string again.
+fn kms_fact<'de, D: Deserializer<'de>>(d: D) -> Result<Fact<Cow<'static, str>>, D::Error> {
+    Ok(match Fact::<Box<str>>::deserialize(d)? {
+        Fact::Known(word) => Fact::Known(kms_word(&word)),
+        Fact::Unknown(reason) => Fact::Unknown(reason),
+    })
+}
+
 /// What is known about a KMS key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyFacts {
     /// Key id (a UUID or `mrk-…`).
     pub key_id: Box<str>,
     /// `KeySpec`, e.g. `SYMMETRIC_DEFAULT`.
+    #[serde(deserialize_with = "kms_fact")]
     pub spec: Fact<Cow<'static, str>>,
     /// `KeyUsage`, e.g. `ENCRYPT_DECRYPT`.
+    #[serde(deserialize_with = "kms_fact")]
     pub usage: Fact<Cow<'static, str>>,
     /// `KeyState`, e.g. `Enabled`.
+    #[serde(deserialize_with = "kms_fact")]
     pub state: Fact<Cow<'static, str>>,
     /// AWS or customer managed.
     pub manager: Fact<KeyManager>,
     /// `Origin`: `AWS_KMS`, `EXTERNAL`, `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`.
+    #[serde(deserialize_with = "kms_fact")]
     pub origin: Fact<Cow<'static, str>>,
     /// Whether the key lives in a custom key store.
     pub custom_key_store: bool,
@@ -291,7 +305,7 @@ impl KeyFacts {
 /// The facts of one resource, as a snapshot or live source delivers them. The facts are boxed
 /// so that every entry of an inventory is as small as the smallest (a snapshot holds hundreds of
 /// thousands).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResourceFacts {
     /// An S3 bucket.
     Bucket(Fact<Box<BucketFacts>>),

@@ -5,10 +5,12 @@
 //! where (if anywhere) a URL carries credentials, a secret sits in plain text, or an e-mail
 //! address appears. The answers name the place and the kind of problem, never the text.
 
+use serde::{Deserialize, Serialize};
+
 use super::{scan, Fact, KeyRef};
 
 /// One artifact store of a pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtifactStore {
     /// The region key of `artifactStores`, `None` for the single `artifactStore`.
     pub region: Option<Box<str>>,
@@ -21,7 +23,7 @@ pub struct ArtifactStore {
 }
 
 /// `encryptionKey` of an artifact store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreKey {
     /// `type`: must be `KMS`.
     pub key_type: Box<str>,
@@ -80,7 +82,7 @@ pub struct PipelineDocument {
 }
 
 /// An action that assumes a role in another account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignRole {
     /// The action's name.
     pub action: Box<str>,
@@ -90,7 +92,7 @@ pub struct ForeignRole {
 
 /// Answers about a pipeline's names, tags and action configuration. `None` means the problem
 /// does not occur; `Some` describes where it does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentAnswers {
     /// A URL with credentials.
     pub url_credentials: Option<Box<str>>,
@@ -101,7 +103,7 @@ pub struct ContentAnswers {
 }
 
 /// What the controls need to know about a pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineFacts {
     /// Pipeline name.
     pub name: Box<str>,

@@ -89,7 +89,7 @@ pub(crate) fn objects_covered(prefix: &str, sets: &[&NameSet]) -> Coverage {
         .flat_map(|e| e.globs.iter())
         .map(|g| prefix.chars().fold(g.start(), |s, c| g.step(&s, c)))
         .collect();
-    let mut seen: HashSet<Vec<Vec<bool>>> = HashSet::new();
+    let mut seen: HashSet<Vec<Vec<bool>>, foldhash::fast::RandomState> = HashSet::default();
     let mut queue: VecDeque<(Vec<Vec<bool>>, String)> = VecDeque::new();
     queue.push_back((start, String::new()));
     while let Some((state, key)) = queue.pop_front() {

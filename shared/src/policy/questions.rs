@@ -15,6 +15,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
+// Every bucket policy of a snapshot is judged: foldhash rather than SipHash for these small maps.
+use foldhash::fast::RandomState;
+
+use serde::{Deserialize, Serialize};
+
 use super::condition::{KeyValue, Truth};
 use super::coverage::{objects_covered, Coverage};
 use super::s3_actions::{self, OBJECT_ACTIONS, PUT_OBJECT};
@@ -39,7 +44,7 @@ const OLD_TLS: std::ops::Range<u8> = 1..3;
 
 /// One class of request, as seen by the condition keys artifact-guard models: indexes into
 /// [`SSE`] and [`TLS`], two bytes, so that a [`Gap`] stays small.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct RequestClass {
     sse: u8,
     transport: u8,
@@ -112,7 +117,7 @@ impl RequestClass {
 }
 
 /// Which question a gap answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Question {
     UnencryptedUploads,
     InsecureTransport,
@@ -140,7 +145,7 @@ impl Question {
 /// described by what the question is about, and the element that left it open. Kept small
 /// (indexes, and text only where a policy supplied it) because every bucket of a snapshot
 /// carries three of these; the sentence is made on demand.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
     question: Question,
     class: RequestClass,
@@ -156,7 +161,7 @@ pub struct Gap {
 }
 
 /// The parts of a gap that come from the policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct GapTexts {
     /// An object no applying statement covers, when some statement covers others.
     object: Option<Box<str>>,
@@ -251,7 +256,7 @@ impl fmt::Display for Gap {
 }
 
 /// The answer to one question.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyVerdict {
     /// Every request the question names is denied.
     Denied,
@@ -296,7 +301,7 @@ impl fmt::Display for PolicyVerdict {
 }
 
 /// The answers to the three questions, computed once per policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyAnswers {
     /// Is `s3:PutObject` without SSE-KMS denied to everyone on every object?
     pub unencrypted_uploads: PolicyVerdict,
@@ -347,7 +352,7 @@ struct Judge<'p> {
     /// For each group, whether each deny's action element applies to its actions.
     groups: Vec<Vec<Truth>>,
     prefix: String,
-    covered: HashMap<Vec<usize>, Coverage>,
+    covered: HashMap<Vec<usize>, Coverage, RandomState>,
 }
 
 impl<'p> Judge<'p> {
@@ -389,7 +394,7 @@ impl<'p> Judge<'p> {
             group_of,
             groups,
             prefix,
-            covered: HashMap::new(),
+            covered: HashMap::default(),
         }
     }
 
@@ -401,7 +406,7 @@ impl<'p> Judge<'p> {
     fn verdict(&mut self, question: Question) -> PolicyVerdict {
         for class in question.classes() {
             let conditions = self.conditions(class);
-            let mut by_group: HashMap<usize, Option<Open>> = HashMap::new();
+            let mut by_group: HashMap<usize, Option<Open>, RandomState> = HashMap::default();
             let mut denied_actions = 0usize;
             let mut first_gap = None;
             for action in question.actions() {
