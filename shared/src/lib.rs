@@ -4,7 +4,9 @@
 //! ```text
 //! configuration item / snapshot / live AWS ──► facts ──► controls ──► Evaluation (Config shape)
 //! ```
-//! Evaluation is pure: no I/O below [`assess::snapshot`], which only reads a stream.
+//! Evaluation is pure: no I/O below [`assess::snapshot`], which only reads a stream. Modules
+//! depend one way (policy → facts → controls → assess; `live` and `aws` above them), which a
+//! test checks.
 
 pub mod assess;
 pub mod aws;
@@ -19,3 +21,6 @@ pub use assess::{
     Assessor, Compliance, Evaluation, Inventory, Place, RuleParameters, Scope, ScopeIndex,
 };
 pub use controls::{ControlId, Finding, Status};
+
+#[cfg(test)]
+mod layers_tests;

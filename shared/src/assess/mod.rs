@@ -5,7 +5,6 @@
 //! (required and advisory) that pass, rounded down.
 
 mod evaluation;
-mod inventory;
 mod parameters;
 mod scope;
 pub mod snapshot;
@@ -14,7 +13,8 @@ mod spill;
 use std::borrow::Cow;
 
 pub use evaluation::{Compliance, Evaluation, ANNOTATION_LIMIT};
-pub use inventory::{Entry, Inventory, KeyLookup, Place};
+// The inventory is a fact store (crate::facts); re-exported where the assessment's users look.
+pub use crate::facts::{Entry, Inventory, KeyLookup, Place};
 pub use parameters::{ParameterError, RuleParameters, Scope};
 pub use scope::ScopeIndex;
 pub use spill::{Layout, Spill, SpillError, Spilled};

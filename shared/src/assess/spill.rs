@@ -19,9 +19,9 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use foldhash::fast::RandomState;
 
+use crate::facts::inventory::{later, same_resource};
 use crate::facts::{Fact, ResourceFacts, ResourceKind, Subject};
 
-use super::inventory::{later, same_resource};
 use super::snapshot::Sink;
 use super::{Assessor, Evaluation, Inventory, RuleParameters, ScopeIndex};
 

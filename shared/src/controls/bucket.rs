@@ -1,7 +1,6 @@
 //! Bucket controls.
 
-use crate::assess::{Inventory, KeyLookup, Place};
-use crate::facts::{BucketFacts, Fact, KeyManager, Versioning};
+use crate::facts::{BucketFacts, Fact, Inventory, KeyLookup, KeyManager, Place, Versioning};
 use crate::policy::PolicyVerdict;
 
 use super::key::usable_by_codepipeline;

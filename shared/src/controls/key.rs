@@ -3,8 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::assess::KeyLookup;
-use crate::facts::{Fact, KeyFacts, KeyManager};
+use crate::facts::{Fact, KeyFacts, KeyLookup, KeyManager};
 
 use super::{text, ControlId as C, Outcome, Status};
 

@@ -2,8 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::assess::{Inventory, Place};
-use crate::facts::{Fact, PipelineFacts, StoreKey};
+use crate::facts::{Fact, Inventory, PipelineFacts, Place, StoreKey};
 
 use super::bucket::customer_managed;
 use super::key::usable_by_codepipeline;

@@ -7,11 +7,13 @@
 //! in memory that grows with the number of resources, not with the size of their documents.
 
 mod config_item;
+pub(crate) mod inventory;
 mod key_ref;
 mod pipeline;
 mod scan;
 
 pub use config_item::{pipeline_document, ConfigurationItem, ItemError};
+pub use inventory::{Entry, Inventory, KeyLookup, Place};
 pub use key_ref::KeyRef;
 pub use pipeline::{
     Action, ArtifactStore, ContentAnswers, Field, ForeignRole, PipelineDocument, PipelineFacts,

@@ -1,5 +1,7 @@
 //! The facts of a set of resources, indexed for the lookups that controls make across
-//! resources (a bucket's key, a pipeline's buckets and keys).
+//! resources (a bucket's key, a pipeline's buckets and keys). It sits with the facts, below the
+//! controls that look things up in it and the assessment that drives them: facts → controls →
+//! assessment → reports, never back.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -7,7 +9,7 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
-use crate::facts::{BucketFacts, Fact, KeyFacts, KeyRef, ResourceFacts, ResourceKind, Subject};
+use super::{BucketFacts, Fact, KeyFacts, KeyRef, ResourceFacts, ResourceKind, Subject};
 
 /// One resource and its facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +43,13 @@ const NONE: u32 = u32::MAX;
 
 /// Was capture time `a` strictly later than `b`? RFC 3339 times in UTC, as Config writes them,
 /// order as text; an unknown time is never later.
-pub(super) fn later(a: Option<&str>, b: Option<&str>) -> bool {
+pub(crate) fn later(a: Option<&str>, b: Option<&str>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a > b)
 }
 
 /// Are `a` and `b` the same resource? A bucket by its name (bucket names are global); a key or
 /// a pipeline by its id in its account and region.
-pub(super) fn same_resource(a: &Subject, b: &Subject) -> bool {
+pub(crate) fn same_resource(a: &Subject, b: &Subject) -> bool {
     a.kind == b.kind && a.id == b.id && (a.kind == ResourceKind::Bucket || Place::of(a).same(b))
 }
 
