@@ -16,3 +16,4 @@ mod live_moto;
 mod log_secrets;
 mod organization_moto;
 mod pipeline_check_moto;
+mod tls_floor;

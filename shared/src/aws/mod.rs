@@ -2,9 +2,11 @@
 //! upgrade touches only these files.
 //!
 //! Clients are built once per process from the standard credential and region chain. They honour
-//! `AWS_ENDPOINT_URL` (and the per-service variants); S3 uses path-style addressing when an
-//! endpoint is overridden, as local emulators need. Every operation has a timeout below the
-//! function's, and retries use the SDK's standard mode (throttling and 5xx, with backoff).
+//! `AWS_ENDPOINT_URL` (and the per-service variants) and `AWS_USE_FIPS_ENDPOINT` (FIPS endpoints);
+//! S3 uses path-style addressing when an endpoint is overridden, as local emulators need. Every
+//! operation has a timeout below the function's, and retries use the SDK's standard mode
+//! (throttling and 5xx, with backoff). Every call goes through [`https_client`]: TLS 1.2 or 1.3,
+//! never older.
 
 mod admin;
 mod codepipeline;
@@ -26,6 +28,10 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -68,6 +74,7 @@ pub async fn load_sdk_config_with(
     limits: CallLimits,
 ) -> SdkConfig {
     loader
+        .http_client(https_client(TrustStore::default()))
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_attempt_timeout(limits.attempt_timeout)
@@ -78,6 +85,30 @@ pub async fn load_sdk_config_with(
         .retry_config(RetryConfig::standard().with_max_attempts(limits.max_attempts))
         .load()
         .await
+}
+
+/// The HTTPS client of every AWS call: rustls with aws-lc, which implements TLS 1.2 and 1.3 and
+/// nothing older, so no call can be downgraded below TLS 1.2 (`tests/tls_floor.rs` proves it
+/// against a loopback server that offers only TLS 1.1); the proxy from the environment
+/// (`HTTPS_PROXY`, `NO_PROXY`), as aws-config's default client; server certificates checked
+/// against `trust` (the platform's roots, [`TrustStore::default`], in every binary).
+pub fn https_client(trust: TrustStore) -> SharedHttpClient {
+    // Building a context never fails (the certificates are read when the connector is made).
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// Counts AWS calls by adapter, so that a run can report calls per assessed resource.
@@ -251,3 +282,6 @@ fn classify(code: &str, status: u16) -> ErrorKind {
 mod key_admin_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod endpoint_tests;
