@@ -111,14 +111,16 @@ impl Rig {
     }
 }
 
-/// Reads behind advisory controls only (versioning, public access block, rotation status; moto's
+/// Reads behind advisory controls only (versioning, public access block, rotation status, key
+/// policy; moto's
 /// versioning answer does not even parse): when they fail, the read-back still passes every
 /// required control and the store is SUCCESS with a lower score. Every other step failing is
 /// FAILED.
-const ADVISORY_READS: [&str; 3] = [
+const ADVISORY_READS: [&str; 4] = [
     "s3:GetBucketVersioning",
     "s3:GetPublicAccessBlock",
     "kms:GetKeyRotationStatus",
+    "kms:GetKeyPolicy",
 ];
 
 /// On a create, the bucket's tags are read only by the read-back assessment, where they decide
@@ -158,7 +160,7 @@ fn transient(op: &str) -> Fault {
 /// Every distinct operation of a clean create with a new key, in order of first use (the
 /// read-back's reads run concurrently, so their order varies): the name check, the key (found by its alias first, so that a repeated create resumes; its policy goes
 /// with CreateKey), the bucket, the policy, then the read-back assessment's reads.
-const CREATE_STEPS: [&str; 18] = [
+const CREATE_STEPS: [&str; 19] = [
     "s3:HeadBucket",
     "kms:DescribeKey",
     "kms:CreateKey",
@@ -177,6 +179,7 @@ const CREATE_STEPS: [&str; 18] = [
     "s3:GetPublicAccessBlock",
     "s3:GetBucketTagging",
     "kms:GetKeyRotationStatus",
+    "kms:GetKeyPolicy",
 ];
 
 #[test]

@@ -262,6 +262,10 @@ impl BucketReader for FakeStore {
 }
 
 impl KeyReader for FakeStore {
+    async fn read_key_policy(&self, _key: &KeyRef) -> Fact<Box<str>> {
+        Fact::unknown("the custom resource reads key policies through read_key")
+    }
+
     async fn read_key(&self, key: &KeyRef) -> KeyRecord {
         let id = key.key_id().unwrap_or(key.as_str()).to_owned();
         let keys = self.keys.borrow();
@@ -285,6 +289,7 @@ impl KeyReader for FakeStore {
                     custom_key_store: false,
                     rotation_enabled: Fact::Known(true),
                     tagged_artifact_store: false,
+                    policy: None,
                 })
                 .boxed(),
             ),

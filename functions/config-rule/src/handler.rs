@@ -251,6 +251,7 @@ async fn judge<S: Sources, E: EvaluationSink>(
         from_config = stats.from_config,
         buckets_from_s3 = stats.buckets_from_s3,
         keys_from_kms = stats.keys_from_kms,
+        key_policies = stats.key_policies,
         api_calls = (account.calls)() - calls_before,
         "reported"
     );

@@ -35,6 +35,9 @@ const ACCOUNT: &str = "111122223333";
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const STORE: &str = "codepipeline-eu-west-1-111122223333";
 
+/// The KMS developer guide's default key policy: the account root, which delegates to IAM.
+const DEFAULT_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+
 fn key_facts(id: &str) -> KeyFacts {
     KeyFacts {
         key_id: id.into(),
@@ -46,6 +49,7 @@ fn key_facts(id: &str) -> KeyFacts {
         custom_key_store: false,
         rotation_enabled: Fact::Known(true),
         tagged_artifact_store: false,
+        policy: None,
     }
 }
 
@@ -129,6 +133,11 @@ impl BucketReader for FakeAccount {
 }
 
 impl KeyReader for FakeAccount {
+    async fn read_key_policy(&self, key: &KeyRef) -> Fact<Box<str>> {
+        self.called(format!("kms:GetKeyPolicy {}", key.as_str()));
+        Fact::Known(DEFAULT_KEY_POLICY.into())
+    }
+
     async fn read_key(&self, key: &KeyRef) -> KeyRecord {
         self.called(format!("kms:DescribeKey {}", key.as_str()));
         let id = key.key_id().unwrap_or(key.as_str());
@@ -383,7 +392,7 @@ fn the_scope_index_reads_recorded_pipelines_from_config_without_their_tags() {
 }
 
 #[test]
-fn a_key_change_needs_no_calls_when_tagged_and_the_scope_index_otherwise() {
+fn a_key_change_reads_the_key_policy_and_the_scope_index() {
     let d = deps(FakeAccount::with_store());
     let result = run(event(KEY_CHANGE, |_| {}), &d).expect("handled");
     let e = &result.evaluations[0];
@@ -397,6 +406,14 @@ fn a_key_change_needs_no_calls_when_tagged_and_the_scope_index_otherwise() {
         d.sources.count("codepipeline:") > 0,
         "scope needed the pipelines"
     );
+    // The configuration item carries everything but the key policy (Config records none).
+    assert_eq!(
+        d.sources.count(&format!("kms:GetKeyPolicy {KEY_ID}")),
+        1,
+        "{:?}",
+        d.sources.calls()
+    );
+    assert_eq!(d.sources.count("kms:DescribeKey"), 0);
 }
 
 #[test]
@@ -537,14 +554,16 @@ fn the_sweep_reads_pipelines_config_records_without_get_pipeline() {
     let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
     assert_eq!(result.evaluations.len(), 3, "{:?}", result.evaluations);
     assert_eq!(d.sources.count("codepipeline:GetPipeline"), 0);
-    // One for the pipeline, one for its bucket and key.
+    // One for the pipeline, one for its bucket and key; then the key's policy, which AWS
+    // Config does not record.
     assert_eq!(
         d.sources.calls(),
         [
             "codepipeline:ListPipelines",
             "tag:GetResources",
             "config:BatchGetResourceConfig 1",
-            "config:BatchGetResourceConfig 2"
+            "config:BatchGetResourceConfig 2",
+            &format!("kms:GetKeyPolicy {KEY_ID}"),
         ]
     );
     let pipeline = result

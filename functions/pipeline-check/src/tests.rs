@@ -110,6 +110,10 @@ impl BucketReader for FakeSources {
 }
 
 impl KeyReader for FakeSources {
+    async fn read_key_policy(&self, _key: &KeyRef) -> Fact<Box<str>> {
+        Fact::unknown("the pipeline check reads key policies through read_key")
+    }
+
     async fn read_key(&self, key: &KeyRef) -> KeyRecord {
         KeyRecord {
             id: key.key_id().unwrap_or(key.as_str()).into(),

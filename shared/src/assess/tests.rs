@@ -61,6 +61,9 @@ pub(crate) fn good_bucket(name: &str) -> BucketFacts {
     }
 }
 
+/// The KMS developer guide's default key policy: the account root, which delegates to IAM.
+pub(crate) const DEFAULT_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+
 pub(crate) fn good_key(id: &str) -> KeyFacts {
     KeyFacts {
         key_id: id.into(),
@@ -72,6 +75,7 @@ pub(crate) fn good_key(id: &str) -> KeyFacts {
         custom_key_store: false,
         rotation_enabled: Fact::Known(true),
         tagged_artifact_store: false,
+        policy: Some(Fact::Known(DEFAULT_KEY_POLICY.into())),
     }
 }
 

@@ -1,10 +1,14 @@
-//! KMS: `DescribeKey`, then `GetKeyRotationStatus` for keys that can rotate.
+//! KMS: `DescribeKey`, then `GetKeyRotationStatus` for keys that can rotate, and `GetKeyPolicy`.
 
 use super::{source_error, AwsAccount};
 use crate::facts::{kms_word, Fact, KeyFacts, KeyManager, KeyRef, ResourceFacts};
 use crate::live::{ErrorKind, KeyReader, KeyRecord};
 
 impl KeyReader for AwsAccount {
+    async fn read_key_policy(&self, key: &KeyRef) -> Fact<Box<str>> {
+        self.key_policy(key.as_str()).await
+    }
+
     async fn read_key(&self, key: &KeyRef) -> KeyRecord {
         let alias: Option<Box<str>> = key.alias_name().map(Box::from);
         self.calls.add();
@@ -72,6 +76,7 @@ impl KeyReader for AwsAccount {
             // Not asked: AWS managed keys rotate by themselves and the others cannot rotate.
             Fact::Known(false)
         };
+        let policy = Some(self.key_policy(m.key_id()).await);
         KeyRecord {
             id: m.key_id().into(),
             alias,
@@ -87,9 +92,31 @@ impl KeyReader for AwsAccount {
                     custom_key_store: m.custom_key_store_id().is_some(),
                     rotation_enabled,
                     tagged_artifact_store: false,
+                    policy,
                 })
                 .boxed(),
             ),
+        }
+    }
+}
+
+impl AwsAccount {
+    /// The key's policy (`default`, the only name a key policy has), by key id or ARN.
+    async fn key_policy(&self, key_id: &str) -> Fact<Box<str>> {
+        self.calls.add();
+        let read = self
+            .kms
+            .get_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .send()
+            .await;
+        match read {
+            Ok(out) => out.policy().map_or_else(
+                || Fact::unknown("kms:GetKeyPolicy returned no Policy"),
+                |p| Fact::Known(p.into()),
+            ),
+            Err(e) => Fact::unknown(source_error("kms:GetKeyPolicy", &e).to_string()),
         }
     }
 }

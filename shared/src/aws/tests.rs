@@ -11,6 +11,7 @@ use aws_sdk_config::operation::get_resource_config_history::GetResourceConfigHis
 use aws_sdk_config::operation::put_evaluations::PutEvaluationsOutput;
 use aws_sdk_config::types as cfg;
 use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+use aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput;
 use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
 use aws_sdk_kms::types as kms;
 use aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput;
@@ -236,8 +237,19 @@ fn describe(spec: kms::KeySpec, manager: kms::KeyManagerType) -> DescribeKeyOutp
         .build()
 }
 
+/// The key policy, by key id, under its one name `default`.
+fn key_policy_rule() -> Rule {
+    mock!(aws_sdk_kms::Client::get_key_policy)
+        .match_requests(|r| r.key_id() == Some("k1") && r.policy_name() == Some("default"))
+        .then_output(|| {
+            GetKeyPolicyOutput::builder()
+                .policy(crate::assess::tests::DEFAULT_KEY_POLICY)
+                .build()
+        })
+}
+
 #[test]
-fn a_key_is_described_and_its_rotation_read() {
+fn a_key_is_described_and_its_rotation_and_policy_read() {
     let describe_rule = mock!(aws_sdk_kms::Client::describe_key)
         .match_requests(|r| r.key_id() == Some("arn:aws:kms:eu-west-1:444455556666:key/k1"))
         .then_output(|| {
@@ -253,8 +265,9 @@ fn a_key_is_described_and_its_rotation_read() {
                 .key_rotation_enabled(true)
                 .build()
         });
+    let policy = key_policy_rule();
     let record = block_on(
-        kms_only(&[&describe_rule, &rotation])
+        kms_only(&[&describe_rule, &rotation, &policy])
             .read_key(&KeyRef::parse("arn:aws:kms:eu-west-1:444455556666:key/k1")),
     );
     assert_eq!(&*record.id, "k1");
@@ -264,10 +277,50 @@ fn a_key_is_described_and_its_rotation_read() {
     assert_eq!(k.rotation_enabled, Fact::Known(true));
     assert_eq!(k.symmetric(), Fact::Known(true));
     assert_eq!(
-        (describe_rule.num_calls(), rotation.num_calls()),
-        (1, 1),
+        k.policy,
+        Some(Fact::Known(crate::assess::tests::DEFAULT_KEY_POLICY.into()))
+    );
+    assert_eq!(
+        (
+            describe_rule.num_calls(),
+            rotation.num_calls(),
+            policy.num_calls()
+        ),
+        (1, 1, 1),
         "cross-account keys are described by ARN"
     );
+}
+
+#[test]
+fn a_key_policy_that_cannot_be_read_is_unknown_and_the_rest_still_known() {
+    let d = mock!(aws_sdk_kms::Client::describe_key)
+        .then_output(|| describe(kms::KeySpec::SymmetricDefault, kms::KeyManagerType::Aws));
+    let denied = mock!(aws_sdk_kms::Client::get_key_policy)
+        .sequence()
+        .http_status(400, json_error("AccessDeniedException"))
+        .build();
+    let record = block_on(kms_only(&[&d, &denied]).read_key(&KeyRef::parse("k1")));
+    let ResourceFacts::Key(Fact::Known(k)) = record.facts else {
+        panic!("key facts: {record:?}")
+    };
+    assert_eq!(k.symmetric(), Fact::Known(true));
+    match &k.policy {
+        Some(Fact::Unknown(why)) => assert!(
+            why.contains("kms:GetKeyPolicy") && why.contains("AccessDeniedException"),
+            "{why}"
+        ),
+        other => panic!("expected an unreadable policy, got {other:?}"),
+    }
+    assert_eq!(denied.num_calls(), 1);
+
+    // Alone, for a key whose other facts came from AWS Config.
+    let policy = key_policy_rule();
+    let read = block_on(kms_only(&[&policy]).read_key_policy(&KeyRef::parse("k1")));
+    assert_eq!(
+        read,
+        Fact::Known(crate::assess::tests::DEFAULT_KEY_POLICY.into())
+    );
+    assert_eq!(policy.num_calls(), 1);
 }
 
 #[test]
@@ -293,7 +346,8 @@ fn aws_managed_and_asymmetric_keys_are_not_asked_for_rotation() {
     ] {
         let d = mock!(aws_sdk_kms::Client::describe_key)
             .then_output(move || describe(spec.clone(), manager.clone()));
-        let record = block_on(kms_only(&[&d, &rotation]).read_key(&KeyRef::parse("k1")));
+        let policy = key_policy_rule();
+        let record = block_on(kms_only(&[&d, &rotation, &policy]).read_key(&KeyRef::parse("k1")));
         let ResourceFacts::Key(Fact::Known(k)) = record.facts else {
             panic!("key facts: {record:?}")
         };
@@ -331,7 +385,8 @@ fn a_symmetric_default_key_described_without_its_usage_is_symmetric() {
             .key_rotation_enabled(true)
             .build()
     });
-    let record = block_on(kms_only(&[&d, &rotation]).read_key(&KeyRef::parse("k1")));
+    let policy = key_policy_rule();
+    let record = block_on(kms_only(&[&d, &rotation, &policy]).read_key(&KeyRef::parse("k1")));
     let ResourceFacts::Key(Fact::Known(k)) = record.facts else {
         panic!("key facts: {record:?}")
     };
@@ -348,7 +403,8 @@ fn throttling_is_retried_by_the_sdk_and_access_denied_is_kept_as_the_reason() {
         .times(2)
         .output(|| describe(kms::KeySpec::Rsa2048, kms::KeyManagerType::Customer))
         .build();
-    let record = block_on(kms_only(&[&throttled]).read_key(&KeyRef::parse("k1")));
+    let policy = key_policy_rule();
+    let record = block_on(kms_only(&[&throttled, &policy]).read_key(&KeyRef::parse("k1")));
     assert!(
         matches!(record.facts, ResourceFacts::Key(Fact::Known(_))),
         "{record:?}"

@@ -113,6 +113,9 @@ controls! {
     KeyRotation = "key-rotation", Key, true,
         "Automatic key rotation is on",
         "Turn on automatic rotation (kms:EnableKeyRotation).";
+    KeyPolicyNotPublic = "key-policy-not-public", Key, false,
+        "The key policy lets no one outside named accounts decrypt",
+        "Limit every statement that allows kms:Decrypt or kms:ReEncrypt* to Principal \"*\" with a condition naming the accounts or organization (kms:CallerAccount, aws:PrincipalAccount, aws:PrincipalOrgID), or name the principals instead of \"*\".";
     PipelineStoreProtected = "pipeline-store-protected", Pipeline, true,
         "Every artifact store is a protected S3 bucket",
         "Point every artifact store at an S3 bucket that passes artifact-guard's required bucket controls.";

@@ -301,6 +301,7 @@ impl ConfigurationItem {
                 .is_some_and(|s| !s.is_empty()),
             rotation_enabled: rotation,
             tagged_artifact_store: tags_mark_artifact_store(tags.iter().map(|(k, v)| (&**k, &**v))),
+            policy: None,
         })
     }
 

@@ -200,6 +200,32 @@ impl Inventory {
         &self.entries
     }
 
+    /// The keys whose facts lack their key policy (read from AWS Config, which records none):
+    /// positions for [`Inventory::set_key_policy`] and key ids.
+    pub fn keys_without_policy(&self) -> Vec<(usize, Box<str>)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(at, e)| match &e.facts {
+                ResourceFacts::Key(Fact::Known(k)) if k.policy.is_none() => {
+                    Some((at, k.key_id.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Gives the key at `position` (from [`Inventory::keys_without_policy`]) its policy.
+    pub fn set_key_policy(&mut self, position: usize, policy: Fact<Box<str>>) {
+        if let Some(Entry {
+            facts: ResourceFacts::Key(Fact::Known(k)),
+            ..
+        }) = self.entries.get_mut(position)
+        {
+            k.policy = Some(policy);
+        }
+    }
+
     /// Number of resources.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -285,6 +285,9 @@ pub struct KeyFacts {
     pub rotation_enabled: Fact<bool>,
     /// Tagged `artifact-guard:artifact-store` = `true`.
     pub tagged_artifact_store: bool,
+    /// The key policy's JSON text (`kms:GetKeyPolicy`), or why it could not be read; `None`
+    /// where the source does not record it (AWS Config records no key policies).
+    pub policy: Option<Fact<Box<str>>>,
 }
 
 impl KeyFacts {

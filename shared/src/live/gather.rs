@@ -43,6 +43,8 @@ pub struct GatherStats {
     pub buckets_from_s3: usize,
     /// Keys read from KMS.
     pub keys_from_kms: usize,
+    /// Key policies read from KMS for keys whose other facts came from AWS Config.
+    pub key_policies: usize,
 }
 
 fn subject(kind: ResourceKind, id: &str, account_id: Option<&str>) -> Subject {
@@ -100,6 +102,9 @@ pub async fn gather_for_item<S: Sources>(
             sources.read_key(&key).await,
             account.as_deref(),
         );
+    }
+    if subject.kind == ResourceKind::Key {
+        read_key_policies(sources, &mut inventory, 1, stats).await;
     }
     Ok(Some((inventory, subject)))
 }
@@ -184,6 +189,8 @@ pub async fn sweep<S: Sources>(
         &mut stats,
     )
     .await;
+    // The sweep judges the keys themselves (a pipeline event judges only the pipeline).
+    read_key_policies(sources, &mut inventory, concurrency, &mut stats).await;
     Ok((inventory, stats))
 }
 
@@ -355,6 +362,26 @@ async fn load_stores<S: Sources>(
         .await;
     for record in records {
         insert_key(inventory, record, account_id);
+    }
+}
+
+/// Reads the policy of every key whose facts came from AWS Config (which records none), so that
+/// `key-policy-not-public` judges it rather than reporting it unknown: one `GetKeyPolicy` each.
+async fn read_key_policies<S: Sources>(
+    sources: &S,
+    inventory: &mut Inventory,
+    concurrency: usize,
+    stats: &mut GatherStats,
+) {
+    let missing = inventory.keys_without_policy();
+    stats.key_policies += missing.len();
+    let read: Vec<(usize, Fact<Box<str>>)> = stream::iter(missing)
+        .map(|(at, id)| async move { (at, sources.read_key_policy(&KeyRef::parse(&id)).await) })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    for (at, policy) in read {
+        inventory.set_key_policy(at, policy);
     }
 }
 

@@ -123,6 +123,10 @@ pub trait BucketReader {
 pub trait KeyReader {
     /// Never fails: what cannot be read is an `Unknown` fact; a missing key is `Gone`.
     async fn read_key(&self, key: &KeyRef) -> KeyRecord;
+
+    /// The key policy alone (for a key whose other facts came from AWS Config, which records
+    /// no key policies). Never fails: what cannot be read is `Unknown`.
+    async fn read_key_policy(&self, key: &KeyRef) -> Fact<Box<str>>;
 }
 
 #[allow(async_fn_in_trait)]

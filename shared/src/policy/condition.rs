@@ -337,6 +337,129 @@ impl Condition {
     }
 }
 
+/// A condition key that says who the caller is, as [`Condition::evaluate_for_stranger`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Identity {
+    /// `aws:PrincipalAccount`, `kms:CallerAccount`: an account id, always in the context.
+    Account,
+    /// `aws:PrincipalOrgID`: an organization id, absent for a caller outside any organization.
+    Organization,
+    /// `aws:PrincipalOrgPaths`: the caller's organization paths (`o-…/r-…/ou-…/`), several
+    /// values, absent outside an organization.
+    OrganizationPaths,
+    /// `aws:PrincipalArn`: the caller's ARN (a role's, not its session's), always present.
+    PrincipalArn,
+}
+
+/// The variables that stand for the resource's own account and organization (the IAM user
+/// guide's global condition context keys `aws:ResourceAccount`, `aws:ResourceOrgID`,
+/// `aws:ResourceOrgPaths`).
+const RESOURCE_IDENTITY: [&str; 3] = [
+    "${aws:ResourceAccount}",
+    "${aws:ResourceOrgID}",
+    "${aws:ResourceOrgPaths}",
+];
+
+impl Identity {
+    /// The identity key `key` (lower case) stands for, if it is one.
+    pub(crate) fn of_key(key: &str) -> Option<Self> {
+        match key {
+            "aws:principalaccount" | "kms:calleraccount" => Some(Self::Account),
+            "aws:principalorgid" => Some(Self::Organization),
+            "aws:principalorgpaths" => Some(Self::OrganizationPaths),
+            "aws:principalarn" => Some(Self::PrincipalArn),
+            _ => None,
+        }
+    }
+
+    fn always_present(self) -> bool {
+        matches!(self, Self::Account | Self::PrincipalArn)
+    }
+
+    /// The part of a value that names an account or an organization: the whole id, the first
+    /// segment of an organization path, the account field of an ARN.
+    fn naming_part(self, value: &str) -> &str {
+        match self {
+            Self::Account | Self::Organization => value,
+            Self::OrganizationPaths => value.split('/').next().unwrap_or(value),
+            Self::PrincipalArn => value.split(':').nth(4).unwrap_or(value),
+        }
+    }
+}
+
+impl Condition {
+    /// Evaluates the condition for a stranger: a caller in an account, and an organization,
+    /// that no value of the policy names. The stranger's value for `identity` is unknown except
+    /// for that: a value naming an account or organization literally never matches it (so
+    /// `StringEquals aws:PrincipalOrgID o-…` is false for every stranger); a value whose naming
+    /// part has a wildcard may match it (undecided), and `*` alone matches it. A stranger
+    /// outside any organization (`in_organization` false) has no organization keys.
+    pub(crate) fn evaluate_for_stranger(&self, identity: Identity, in_organization: bool) -> Truth {
+        if identity.always_present() || in_organization {
+            self.evaluate_present_stranger(identity)
+        } else {
+            self.on_absent_key()
+        }
+    }
+
+    /// The condition with the stranger's value(s) present.
+    fn evaluate_present_stranger(&self, identity: Identity) -> Truth {
+        // A value that is one of the resource's own identity variables names the resource's
+        // account or organization, which is not the stranger's; any other variable could be
+        // anything.
+        let variable_in = |v: &str| self.variable.is_some() && v.contains("${");
+        let names_resource = |v: &str| {
+            RESOURCE_IDENTITY
+                .iter()
+                .any(|name| v.eq_ignore_ascii_case(name))
+        };
+        let matched = match self.operator {
+            Operator::Null if self.variable.is_some() => return Truth::Unknown,
+            Operator::Null => {
+                return self.any_value(|v| match v.to_ascii_lowercase().as_str() {
+                    "false" => Truth::True,
+                    "true" => Truth::False,
+                    _ => Truth::Unknown,
+                })
+            }
+            Operator::StringEquals | Operator::StringEqualsIgnoreCase => {
+                self.any_value(|expected| match variable_in(expected) {
+                    true if !names_resource(expected) => Truth::Unknown,
+                    _ => Truth::False,
+                })
+            }
+            Operator::StringLike | Operator::ArnLike => self.any_value(|expected| {
+                if variable_in(expected) {
+                    return if names_resource(expected) {
+                        Truth::False
+                    } else {
+                        Truth::Unknown
+                    };
+                }
+                // `*` itself; `${*}` (a literal star) is a placeholder here, not this.
+                if expected == "*" && self.operator == Operator::StringLike {
+                    return Truth::True;
+                }
+                let naming = identity.naming_part(expected);
+                if naming.contains(['*', '?']) {
+                    Truth::Unknown
+                } else {
+                    Truth::False
+                }
+            }),
+            _ => return Truth::Unknown,
+        };
+        // Every value of the stranger's set is a stranger's value, so ForAnyValue and
+        // ForAllValues over the (non-empty) set agree with one value.
+        match (matched, self.negated) {
+            (Truth::Unknown, _) => Truth::Unknown,
+            (t, false) => t,
+            (Truth::True, true) => Truth::False,
+            (_, true) => Truth::True,
+        }
+    }
+}
+
 /// A plain decimal number as IAM's numeric operators take it (`12`, `-1.5`, `+3`), or `None`
 /// for anything else Rust's parser would accept (`inf`, `NaN`, `1e0`, `0x1` is not even that).
 pub(crate) fn decimal(text: &str) -> Option<f64> {

@@ -5,6 +5,7 @@
 //! field. The questions live in [`questions`]; they are answered by evaluating the policy over
 //! the few classes of request context that matter, never by matching sample text or `Sid`s.
 
+pub mod access;
 mod condition;
 mod coverage;
 mod glob;
@@ -46,7 +47,10 @@ pub(crate) enum Effect {
 pub(crate) enum Principals {
     /// `"*"` or `{"AWS": "*"}` (alone or in a list): every principal.
     Everyone,
-    /// Named principals, `NotPrincipal`, or no principal at all: not every principal.
+    /// `NotPrincipal` naming principals (but not `*`): everyone except them, which includes
+    /// every principal the policy does not name.
+    AllBut,
+    /// Named principals, `NotPrincipal: "*"`, or no principal at all: not every principal.
     Some,
 }
 
@@ -174,9 +178,14 @@ fn parse_statement(value: &Value, path: &str, dialect: Dialect) -> Result<Statem
             return Err(err(path, "has both Principal and NotPrincipal; keep one"))
         }
         (Some(p), None) => parse_principal(p, &format!("{path}.Principal"))?,
-        // NotPrincipal exempts someone, and a statement without a principal (identity policy
-        // style) does not apply to anyone through a bucket policy: neither is "everyone".
-        _ => Principals::Some,
+        // NotPrincipal exempts someone: everyone else, unless it exempts everyone.
+        (None, Some(p)) => match parse_principal(p, &format!("{path}.NotPrincipal"))? {
+            Principals::Everyone => Principals::Some,
+            _ => Principals::AllBut,
+        },
+        // A statement without a principal (identity policy style) does not apply to anyone
+        // through a resource policy.
+        (None, None) => Principals::Some,
     };
     let actions = parse_name_set(obj, path, ("Action", "NotAction"), true, dialect)?;
     let resources = parse_name_set(obj, path, ("Resource", "NotResource"), false, dialect)?;

@@ -365,7 +365,10 @@ impl<'p> Judge<'p> {
         let partial = policy
             .statements
             .iter()
-            .filter(|s| s.effect == Effect::Deny && s.principals == Principals::Some)
+            .filter(|s| {
+                s.effect == Effect::Deny
+                    && matches!(s.principals, Principals::Some | Principals::AllBut)
+            })
             .map(|s| {
                 let actions = OBJECT_ACTIONS
                     .iter()
