@@ -170,6 +170,12 @@ def main():
     s3.put_bucket_encryption(Bucket="signing-store", ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": signing["Arn"]}}]})
     cmk, aws_store = stores["CmkStore"], stores["AwsKeyStore"]
+    # A key shared too widely: its policy lets every principal of every account decrypt.
+    public_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Partners", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]}
+    shared = kms.create_key(Description="partner key", Policy=json.dumps(public_policy))["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=shared["KeyId"])
 
     def pipeline(name, bucket, key=None, tags=None, source=None, deploy_role=None):
         store = {"type": "S3", "location": bucket}
@@ -194,6 +200,7 @@ def main():
         pipeline("signer", "signing-store", signing["Arn"]),
         pipeline("cross-account-deploy", aws_store["BucketName"], deploy_role="arn:aws:iam::444455556666:role/deployer"),
         pipeline("nightly-report", cmk["BucketName"], cmk["KmsKeyArn"], tags={"owner": "jane.doe@example.com"}),
+        pipeline("partner-release", cmk["BucketName"], shared["Arn"]),
         pipeline("mirror", cmk["BucketName"], cmk["KmsKeyArn"],
                  source={"S3Bucket": "sources", "S3ObjectKey": "https://x-access-token:ghp_DEMO0000TOKEN0000@example.com/m.zip"}),
     ]
@@ -231,18 +238,23 @@ def main():
     rows = []
     for e in sweep["evaluations"]:
         failing = [f["Control"] for f in e["Findings"] if f["Required"] and f["Status"] in ("FAIL", "UNKNOWN")]
+        advisory = [f["Control"] for f in e["Findings"] if not f["Required"] and f["Status"] in ("FAIL", "UNKNOWN")]
         rows.append({"type": e["ComplianceResourceType"], "id": e["ComplianceResourceId"], "compliance": e["ComplianceType"],
-                     "score": e["Score"], "failing": failing})
+                     "score": e["Score"], "failing": failing, "advisory": advisory})
     width = max(len(r["id"]) for r in rows)
     print()
-    print(f"{'TYPE':27}  {'RESOURCE':{width}}  {'COMPLIANCE':14}  SCORE  FAILING REQUIRED CONTROLS")
+    print(f"{'TYPE':27}  {'RESOURCE':{width}}  {'COMPLIANCE':14}  SCORE  FAILING CONTROLS")
     for r in rows:
-        print(f"{r['type']:27}  {r['id']:{width}}  {r['compliance']:14}  {str(r['score']):>5}  {', '.join(r['failing'])}".rstrip())
+        failing = ", ".join(r["failing"])
+        if r["advisory"]:
+            failing += ("; " if failing else "") + "advisory: " + ", ".join(r["advisory"])
+        print(f"{r['type']:27}  {r['id']:{width}}  {r['compliance']:14}  {str(r['score']):>5}  {failing}".rstrip())
     counts = {c: sum(r["compliance"] == c for r in rows) for c in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")}
     print(f"\n{len(rows)} resources: {counts['COMPLIANT']} compliant, {counts['NON_COMPLIANT']} non-compliant, "
           f"{counts['NOT_APPLICABLE']} not applicable")
     with open(os.path.join(OUT, "dashboard.json"), "w") as f:
-        json.dump({"rows": rows, "pipeline_check": checks, "change": changed, "stores": stores}, f, indent=2)
+        json.dump({"rows": rows, "pipeline_check": checks, "change": changed, "stores": stores,
+                   "shared_key": shared["KeyId"]}, f, indent=2)
 
 
 if __name__ == "__main__":

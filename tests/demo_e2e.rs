@@ -28,7 +28,7 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("13 resources: 5 compliant, 8 non-compliant, 0 not applicable"),
+        stdout.contains("15 resources: 7 compliant, 8 non-compliant, 0 not applicable"),
         "{stdout}"
     );
     assert!(
@@ -40,24 +40,44 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
         &std::fs::read_to_string(out_dir.join("dashboard.json")).expect("dashboard"),
     )
     .expect("JSON");
-    let row = |id: &str| -> (String, Vec<String>) {
-        let r = dashboard["rows"]
-            .as_array()
-            .expect("rows")
-            .iter()
-            .find(|r| r["id"] == id)
-            .unwrap_or_else(|| panic!("{id} missing"));
-        let failing = r["failing"]
+    let list = |r: &Value, field: &str| -> Vec<String> {
+        r[field]
             .as_array()
             .expect("list")
             .iter()
             .map(|f| f.as_str().unwrap_or_default().to_owned())
-            .collect();
+            .collect()
+    };
+    let find = |id: &str| -> Value {
+        dashboard["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+            .clone()
+    };
+    let row = |id: &str| -> (String, Vec<String>) {
+        let r = find(id);
         (
             r["compliance"].as_str().unwrap_or_default().to_owned(),
-            failing,
+            list(&r, "failing"),
         )
     };
+    // The partner key's policy lets every principal decrypt: advisory, so still COMPLIANT.
+    let shared_key = dashboard["shared_key"].as_str().expect("shared key id");
+    let shared = find(shared_key);
+    assert_eq!(row(shared_key), ("COMPLIANT".into(), vec![]));
+    assert_eq!(list(&shared, "advisory"), vec!["key-policy-not-public"]);
+    let cmk_key = dashboard["stores"]["CmkStore"]["KmsKeyId"]
+        .as_str()
+        .expect("the provisioned key");
+    assert!(
+        list(&find(cmk_key), "advisory").is_empty(),
+        "the key artifact-store writes passes every control: {:?}",
+        find(cmk_key)
+    );
+    assert_eq!(row("partner-release"), ("COMPLIANT".into(), vec![]));
     assert_eq!(row("web-release"), ("COMPLIANT".into(), vec![]));
     assert_eq!(row("api-release").0, "COMPLIANT");
     assert_eq!(row("demo-store-cmk").0, "COMPLIANT");

@@ -209,6 +209,46 @@ fn config_rule_under_faults() {
     );
     assert_eq!(rig.landed(), denied, "and every evaluation landed");
 
+    // Key policies unreadable everywhere: only the advisory key-policy-not-public depends on
+    // them, so every verdict stays as it was; the reason is kept in that finding.
+    rig.proxy.reset();
+    rig.proxy.inject(
+        "kms:GetKeyPolicy",
+        Fault::json(400, "AccessDeniedException"),
+        None,
+    );
+    let result = rig
+        .run("periodic.json", LONG)
+        .expect("sweep with unreadable key policies");
+    assert!(
+        rig.proxy.count("kms:GetKeyPolicy") > 0,
+        "{:#?}",
+        rig.proxy.seen()
+    );
+    let unreadable = verdicts(&result);
+    for (id, (verdict, _)) in &unreadable {
+        assert_eq!(
+            verdict, &baseline[id].0,
+            "{id}: an advisory read decides nothing"
+        );
+    }
+    let key = result
+        .evaluations
+        .iter()
+        .find(|e| &*e.compliance_resource_id == symmetric.as_str())
+        .expect("the key is evaluated");
+    let finding = key
+        .findings
+        .iter()
+        .find(|f| f.control.as_str() == "key-policy-not-public")
+        .expect("judged");
+    assert_eq!(finding.status.as_str(), "UNKNOWN");
+    assert!(
+        finding.detail.contains("kms:GetKeyPolicy") && finding.detail.contains("AccessDenied"),
+        "{}",
+        finding.detail
+    );
+
     // Config's PutEvaluations failing every time: the invocation fails as retryable.
     rig.proxy.reset();
     rig.proxy.inject(

@@ -193,10 +193,20 @@ fn scan_assesses_a_moto_account() {
         failing(&evals, keys["asymmetric"].as_str().expect("id")),
         vec!["key-symmetric"]
     );
-    assert_eq!(
-        compliance(&evals, keys["symmetric"].as_str().expect("id")),
-        "COMPLIANT"
-    );
+    let symmetric = keys["symmetric"].as_str().expect("id");
+    assert_eq!(compliance(&evals, symmetric), "COMPLIANT");
+    // Its policy (moto's default: the account root) was read with GetKeyPolicy and judged.
+    let key = evals
+        .iter()
+        .find(|e| e["ComplianceResourceId"] == symmetric)
+        .expect("the key");
+    let policy = key["Findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["Control"] == "key-policy-not-public")
+        .expect("key-policy-not-public judged");
+    assert_eq!(policy["Status"], "PASS", "{policy}");
     assert_eq!(
         compliance(&evals, "store-tagged"),
         "COMPLIANT",
