@@ -134,6 +134,11 @@ def main():
         invoking = json.loads(change["invokingEvent"])
         rules = invoking["configurationItem"]["supplementaryConfiguration"]["ServerSideEncryptionConfiguration"]["rules"]
         rules[0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyID"] = key["Arn"]
+        # The event comes from moto's account: the rule judges only its own account's events
+        # unless it is given an execution role (issue 14).
+        account = key["Arn"].split(":")[4]
+        change["accountId"] = account
+        invoking["configurationItem"]["awsAccountId"] = account
         change["invokingEvent"] = json.dumps(invoking)
         env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="b",
                    AWS_SECRET_ACCESS_KEY="b", AWS_EC2_METADATA_DISABLED="true")

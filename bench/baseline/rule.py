@@ -25,6 +25,7 @@ def evaluate(event):
     if key_id:
         metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
         rotation = kms.get_key_rotation_status(KeyId=metadata["KeyId"])["KeyRotationEnabled"]
+        kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default")  # read as config-rule does
         compliant = compliant and metadata["KeySpec"] == "SYMMETRIC_DEFAULT" and metadata["KeyState"] == "Enabled" and rotation
     policy = json.loads(supplementary["BucketPolicy"]["policyText"] or "{}")
     statements = policy.get("Statement", [])
