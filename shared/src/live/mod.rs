@@ -119,7 +119,7 @@ pub trait BucketReader {
 }
 
 #[allow(async_fn_in_trait)]
-/// Reads a KMS key (`DescribeKey`, `GetKeyRotationStatus`).
+/// Reads a KMS key (`DescribeKey`, `GetKeyRotationStatus`, `GetKeyPolicy`).
 pub trait KeyReader {
     /// Never fails: what cannot be read is an `Unknown` fact; a missing key is `Gone`.
     async fn read_key(&self, key: &KeyRef) -> KeyRecord;
