@@ -78,9 +78,13 @@ impl<'a> Assessor<'a> {
                 let from = Place::of(subject);
                 controls::pipeline::check(p, self.inventory, from, &judge, &mut outcomes)
             }
+            ResourceFacts::Account(Fact::Known(a)) => {
+                controls::account::check(a, subject.region.as_deref(), &mut outcomes)
+            }
             ResourceFacts::Bucket(Fact::Unknown(r))
             | ResourceFacts::Key(Fact::Unknown(r))
-            | ResourceFacts::Pipeline(Fact::Unknown(r)) => {
+            | ResourceFacts::Pipeline(Fact::Unknown(r))
+            | ResourceFacts::Account(Fact::Unknown(r)) => {
                 unreadable(subject.kind, r, &mut outcomes)
             }
             ResourceFacts::Gone(_) => {}
@@ -109,6 +113,7 @@ impl<'a> Assessor<'a> {
         let in_scope = match facts {
             ResourceFacts::Bucket(Fact::Known(b)) => self.scope.bucket_in_scope(b),
             ResourceFacts::Key(Fact::Known(k)) => self.scope.key_in_scope(k),
+            // The account around the stores is always in scope.
             // Unreadable resources stay in scope: they may be artifact stores (fail closed).
             _ => true,
         };

@@ -45,6 +45,8 @@ pub struct Spill {
     /// (every record's, a superset of the newest records').
     wanted_buckets: HashSet<Box<str>, RandomState>,
     wanted_keys: HashSet<Box<str>, RandomState>,
+    /// Accounts, joined from their pieces in memory (one per account and region: few).
+    accounts: Inventory,
     layout: Layout,
 }
 
@@ -105,12 +107,25 @@ impl Spill {
             seed: RandomState::default(),
             wanted_buckets: HashSet::default(),
             wanted_keys: HashSet::default(),
+            accounts: Inventory::new(),
             layout: Layout::default(),
         }
     }
 
     /// Adds a resource (see [`Inventory::insert`] for which record of a resource wins).
     pub fn insert(&mut self, subject: Subject, facts: ResourceFacts) -> io::Result<()> {
+        if subject.kind == ResourceKind::Account {
+            // Pieces of one account are joined, which a record in the file cannot be.
+            if self
+                .accounts
+                .entry(ResourceKind::Account, &subject.id)
+                .is_none()
+            {
+                self.layout.note(&subject);
+            }
+            self.accounts.insert(subject, facts);
+            return Ok(());
+        }
         self.layout.note(&subject);
         note_wanted(&facts, &mut self.wanted_buckets, &mut self.wanted_keys);
         let offset = self.written;
@@ -195,6 +210,7 @@ impl Spill {
             superseded,
             wanted_buckets,
             wanted_keys,
+            accounts,
             layout,
             ..
         } = self;
@@ -217,7 +233,7 @@ impl Spill {
             let wanted = match subject.kind {
                 ResourceKind::Bucket => &wanted_buckets,
                 ResourceKind::Key => &wanted_keys,
-                ResourceKind::Pipeline => continue,
+                ResourceKind::Pipeline | ResourceKind::Account => continue,
             };
             if wanted.contains(&*subject.id) {
                 references.insert(subject, facts);
@@ -253,6 +269,7 @@ impl Spill {
             superseded,
             references,
             scope,
+            accounts,
             layout,
         })
     }
@@ -278,6 +295,7 @@ pub struct Spilled {
     superseded: HashSet<u64, RandomState>,
     references: Inventory,
     scope: ScopeIndex,
+    accounts: Inventory,
     layout: Layout,
 }
 
@@ -317,6 +335,9 @@ impl Spilled {
         let mut reader = Records::new(&self.file, &self.superseded);
         while let Some((subject, facts)) = reader.next_record().map_err(SpillError::Working)? {
             each(&assessor.assess(&subject, &facts)).map_err(SpillError::Caller)?;
+        }
+        for entry in self.accounts.entries() {
+            each(&assessor.assess(&entry.subject, &entry.facts)).map_err(SpillError::Caller)?;
         }
         Ok(())
     }

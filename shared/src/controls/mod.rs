@@ -1,6 +1,7 @@
 //! The controls: one stable id each, a title, a default severity, a fix, and a check per
-//! resource kind ([`bucket`], [`key`], [`pipeline`]). Checks are pure: facts in, outcomes out.
+//! resource kind ([`bucket`], [`key`], [`pipeline`], [`account`]). Checks are pure: facts in, outcomes out.
 
+pub(crate) mod account;
 pub(crate) mod bucket;
 pub(crate) mod key;
 pub(crate) mod pipeline;
@@ -137,6 +138,21 @@ controls! {
     PipelineCustomerManagedKey = "pipeline-customer-managed-key", Pipeline, false,
         "Every artifact store uses a customer managed key",
         "Set every artifact store's encryptionKey to a customer managed key.";
+    AccountCloudtrail = "account-cloudtrail", Account, true,
+        "A multi-region trail logs management write events",
+        "Create a multi-region trail (or an organization trail) that is logging, with ReadWriteType All or WriteOnly (or advanced event selectors that include management write events).";
+    AccountCloudtrailProtected = "account-cloudtrail-protected", Account, false,
+        "The trail's log files are SSE-KMS encrypted and validated",
+        "Set the trail's KmsKeyId to a customer managed key and turn on log file validation (EnableLogFileValidation).";
+    AccountCodepipelineEndpoint = "account-codepipeline-endpoint", Account, false,
+        "VPCs with build projects reach CodePipeline through an interface endpoint",
+        "Create an interface VPC endpoint for com.amazonaws.REGION.codepipeline with private DNS in every VPC that hosts a VPC-attached CodeBuild project.";
+    AccountMacie = "account-macie", Account, false,
+        "Amazon Macie is enabled",
+        "Enable Amazon Macie in the region (macie2:EnableMacie) so that personal data in S3 is found.";
+    AccountRootMfa = "account-root-mfa", Account, false,
+        "The root user has MFA",
+        "Sign in as the root user and assign an MFA device (a passkey, security key or authenticator app).";
 }
 
 impl fmt::Display for ControlId {

@@ -22,9 +22,10 @@ use crate::policy::{Policy, PolicyAnswers};
 use crate::quote::quoted;
 
 use super::{
-    kms_word, tags_mark_artifact_store, Action, ArtifactStore, BucketFacts, DefaultEncryption,
-    Fact, Field, KeyFacts, KeyManager, KeyRef, PipelineDocument, PipelineFacts, PublicAccessBlock,
-    ResourceFacts, ResourceKind, Stage, StoreKey, Subject, Versioning,
+    kms_word, tags_mark_artifact_store, AccountFacts, Action, ArtifactStore, BucketFacts,
+    DefaultEncryption, Fact, Field, KeyFacts, KeyManager, KeyRef, PipelineDocument, PipelineFacts,
+    PublicAccessBlock, ResourceFacts, ResourceKind, Stage, StoreKey, Subject, Versioning,
+    ACCOUNT_PART_TYPES,
 };
 
 /// One configuration item, either shape.
@@ -118,7 +119,12 @@ impl ConfigurationItem {
             field: "resourceType",
             problem: "is missing; every configuration item names its resource type".into(),
         })?;
-        let Some(kind) = ResourceKind::from_config_type(resource_type) else {
+        if ACCOUNT_PART_TYPES.contains(&resource_type) {
+            return self.account_piece(resource_type).map(Some);
+        }
+        let Some(kind) =
+            ResourceKind::from_config_type(resource_type).filter(|k| *k != ResourceKind::Account)
+        else {
             return Ok(None);
         };
         let id = self
@@ -154,8 +160,42 @@ impl ConfigurationItem {
             ResourceKind::Pipeline => {
                 ResourceFacts::Pipeline(self.pipeline_facts(&subject).boxed())
             }
+            ResourceKind::Account => return Ok(None),
         };
         Ok(Some((subject, facts)))
+    }
+
+    /// A trail, VPC endpoint or build project: a piece of its account's facts, filed under the
+    /// account (in the item's region) for the inventory to join with the other pieces.
+    fn account_piece(&self, resource_type: &str) -> Result<(Subject, ResourceFacts), ItemError> {
+        let account = self
+            .aws_account_id
+            .as_deref()
+            .or(self.account_id.as_deref())
+            .filter(|a| !a.is_empty())
+            .ok_or(ItemError {
+                field: "accountId",
+                problem: format!(
+                    "is missing on a {resource_type} item; its account's controls need it"
+                ),
+            })?;
+        let id = self.resource_id.as_deref().unwrap_or_default();
+        let subject = Subject {
+            kind: ResourceKind::Account,
+            id: account.into(),
+            account_id: Some(account.into()),
+            region: self.aws_region.as_deref().map(Arc::from),
+            captured_at: capture_time(self.configuration_item_capture_time.as_ref())?,
+        };
+        let deleted = self
+            .configuration_item_status
+            .as_deref()
+            .is_some_and(|s| GONE_STATUSES.contains(&s));
+        let facts = AccountFacts::from_item(resource_type, id, self.configuration(), deleted);
+        Ok((
+            subject,
+            ResourceFacts::Account(Fact::Known(Box::new(facts))),
+        ))
     }
 
     fn configuration(&self) -> Result<Map<String, Value>, Box<str>> {

@@ -395,3 +395,136 @@ fn v2_variables_and_triggers_are_scanned_as_free_form_fields() {
         ))
     );
 }
+
+fn account_item(resource_type: &str, id: &str, configuration: Value, status: &str) -> String {
+    json!({
+        "resourceType": resource_type, "resourceId": id, "accountId": "111122223333",
+        "awsRegion": "eu-west-1", "configurationItemStatus": status,
+        "configurationItemCaptureTime": "2026-11-02T09:15:27.431Z",
+        // The API shape encodes the configuration as a string.
+        "configuration": configuration.to_string()
+    })
+    .to_string()
+}
+
+#[test]
+fn trails_endpoints_and_projects_join_into_their_accounts_facts() {
+    use crate::facts::{AccountFacts, Inventory, Trail, VpcAttachment, VpcEndpoint};
+    let items = [
+        account_item(
+            "AWS::CloudTrail::Trail",
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/main",
+            json!({"name": "main", "isMultiRegionTrail": true, "isOrganizationTrail": false,
+                   "logFileValidationEnabled": true, "hasCustomEventSelectors": false,
+                   "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/t"}),
+            "OK",
+        ),
+        account_item(
+            "AWS::CloudTrail::Trail",
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/data",
+            json!({"name": "data", "isMultiRegionTrail": false, "hasCustomEventSelectors": true}),
+            "OK",
+        ),
+        account_item(
+            "AWS::EC2::VPCEndpoint",
+            "vpce-1",
+            json!({"vpcEndpointId": "vpce-1", "vpcId": "vpc-1", "vpcEndpointType": "Interface",
+                   "serviceName": "com.amazonaws.eu-west-1.codepipeline", "state": {"value": "available"},
+                   "privateDnsEnabled": true}),
+            "OK",
+        ),
+        account_item(
+            "AWS::CodeBuild::Project",
+            "build-app",
+            json!({"name": "build-app", "vpcConfig": {"vpcId": "vpc-1", "subnets": []}}),
+            "OK",
+        ),
+        // Not in a VPC: no attachment, but projects are recorded.
+        account_item(
+            "AWS::CodeBuild::Project",
+            "lint",
+            json!({"name": "lint"}),
+            "OK",
+        ),
+        account_item(
+            "AWS::CodeBuild::Project",
+            "old",
+            json!(null),
+            "ResourceDeleted",
+        ),
+    ];
+    let mut inventory = Inventory::new();
+    for text in &items {
+        let (subject, piece) = facts(text);
+        assert_eq!(subject.kind, ResourceKind::Account);
+        assert_eq!(&*subject.id, "111122223333");
+        inventory.insert(subject, piece);
+    }
+    assert_eq!(inventory.len(), 1, "one account, one region");
+    let ResourceFacts::Account(Fact::Known(account)) = &inventory.entries()[0].facts else {
+        panic!("account facts")
+    };
+    let Fact::Known(trails) = &account.trails else {
+        panic!("trails known")
+    };
+    assert_eq!(
+        trails[0],
+        Trail {
+            name: "main".into(),
+            multi_region: true,
+            organization: false,
+            logging: trails[0].logging.clone(),
+            records_management_writes: Fact::Known(true),
+            log_file_validation: true,
+            kms_key: Some("arn:aws:kms:eu-west-1:111122223333:key/t".into()),
+        }
+    );
+    // Config records neither the logging status nor custom selectors: unknown, never guessed.
+    assert!(
+        matches!(&trails[0].logging, Fact::Unknown(r) if r.contains("cloudtrail:GetTrailStatus"))
+    );
+    assert!(
+        matches!(&trails[1].records_management_writes, Fact::Unknown(r) if r.contains("cloudtrail:GetEventSelectors"))
+    );
+    assert_eq!(
+        account.endpoints,
+        Fact::Known(vec![VpcEndpoint {
+            id: "vpce-1".into(),
+            vpc_id: "vpc-1".into(),
+            service_name: "com.amazonaws.eu-west-1.codepipeline".into(),
+            interface: true,
+            available: true,
+            private_dns: true,
+        }])
+    );
+    assert_eq!(
+        account.vpc_attachments,
+        Fact::Known(vec![VpcAttachment {
+            resource: "CodeBuild project build-app".into(),
+            vpc_id: "vpc-1".into(),
+        }])
+    );
+    assert!(
+        matches!(&account.macie_enabled, Fact::Unknown(r) if r.contains("macie2:GetMacieSession"))
+    );
+    assert_eq!(
+        AccountFacts::from_config().root_mfa,
+        account.root_mfa,
+        "root MFA is never in a snapshot"
+    );
+}
+
+#[test]
+fn an_account_piece_without_an_account_names_the_field() {
+    let text = edit(
+        &account_item("AWS::EC2::VPCEndpoint", "vpce-1", json!({}), "OK"),
+        |v| {
+            v.as_object_mut().expect("object").remove("accountId");
+        },
+    );
+    let error = ConfigurationItem::from_json(&text)
+        .expect("parses")
+        .into_facts()
+        .expect_err("no account");
+    assert_eq!(error.field, "accountId");
+}

@@ -30,7 +30,7 @@ pub struct Entry {
 pub struct Inventory {
     entries: Vec<Entry>,
     /// The first entry of each id, one map per kind (so lookups borrow a `&str`).
-    index: [HashMap<Arc<str>, usize, RandomState>; 3],
+    index: [HashMap<Arc<str>, usize, RandomState>; 4],
     /// For each entry, the next entry of the same kind and id (another account or region), or
     /// `NONE`. Almost always `NONE`: four bytes an entry rather than a list per id.
     same_id: Vec<u32>,
@@ -124,7 +124,8 @@ impl Inventory {
 
     /// Adds a resource. An entry for the same resource (bucket name; or key or pipeline id in
     /// the same account and region) is replaced, unless it was captured later than this one:
-    /// snapshots and configuration history files may be read in any order.
+    /// snapshots and configuration history files may be read in any order. An account's
+    /// pieces are joined instead ([`AccountFacts::absorb`](super::AccountFacts::absorb)).
     pub fn insert(&mut self, mut subject: Subject, facts: ResourceFacts) {
         for field in [
             &mut subject.account_id,
@@ -139,10 +140,29 @@ impl Inventory {
         let head = self.index[kind as usize].get(&subject.id).copied();
         let mut at = head;
         while let Some(i) = at {
-            let existing = &self.entries[i].subject;
-            if same_resource(existing, &subject) {
+            if same_resource(&self.entries[i].subject, &subject) {
+                // An account's facts arrive in pieces (its trails, endpoints, projects): join.
+                let facts = match (&mut self.entries[i].facts, facts) {
+                    (
+                        ResourceFacts::Account(Fact::Known(held)),
+                        ResourceFacts::Account(Fact::Known(piece)),
+                    ) => {
+                        held.absorb(*piece);
+                        None
+                    }
+                    (_, facts) => Some(facts),
+                };
+                let Some(facts) = facts else {
+                    if later(
+                        subject.captured_at.as_deref(),
+                        self.entries[i].subject.captured_at.as_deref(),
+                    ) {
+                        self.entries[i].subject.captured_at = subject.captured_at;
+                    }
+                    return;
+                };
                 if !later(
-                    existing.captured_at.as_deref(),
+                    self.entries[i].subject.captured_at.as_deref(),
                     subject.captured_at.as_deref(),
                 ) {
                     self.entries[i] = Entry { subject, facts };

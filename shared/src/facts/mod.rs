@@ -6,12 +6,17 @@
 //! ([`PolicyAnswers`]) when it is read, so that a snapshot of hundreds of thousands of buckets fits
 //! in memory that grows with the number of resources, not with the size of their documents.
 
+mod account;
 mod config_item;
 pub(crate) mod inventory;
 mod key_ref;
 mod pipeline;
 mod scan;
 
+pub use account::{
+    records_management_writes, AccountFacts, EventSelector, FieldSelector, Trail, VpcAttachment,
+    VpcEndpoint, ACCOUNT_PART_TYPES,
+};
 pub use config_item::{pipeline_document, ConfigurationItem, ItemError};
 pub use inventory::{Entry, Inventory, KeyLookup, Place};
 pub use key_ref::KeyRef;
@@ -67,7 +72,7 @@ impl<T> Fact<T> {
     }
 }
 
-/// The three resource types artifact-guard assesses.
+/// The resource types artifact-guard assesses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ResourceKind {
     /// `AWS::S3::Bucket`
@@ -76,6 +81,8 @@ pub enum ResourceKind {
     Key,
     /// `AWS::CodePipeline::Pipeline`
     Pipeline,
+    /// `AWS::::Account`: the account in one region, identified by its account id.
+    Account,
 }
 
 impl ResourceKind {
@@ -85,6 +92,7 @@ impl ResourceKind {
             Self::Bucket => "AWS::S3::Bucket",
             Self::Key => "AWS::KMS::Key",
             Self::Pipeline => "AWS::CodePipeline::Pipeline",
+            Self::Account => "AWS::::Account",
         }
     }
 
@@ -94,6 +102,7 @@ impl ResourceKind {
             "AWS::S3::Bucket" => Some(Self::Bucket),
             "AWS::KMS::Key" => Some(Self::Key),
             "AWS::CodePipeline::Pipeline" => Some(Self::Pipeline),
+            "AWS::::Account" => Some(Self::Account),
             _ => None,
         }
     }
@@ -108,7 +117,7 @@ impl ResourceKind {
 pub struct Subject {
     /// Resource type.
     pub kind: ResourceKind,
-    /// Config's resource id: bucket name, key id, pipeline name.
+    /// Config's resource id: bucket name, key id, pipeline name, account id.
     pub id: Arc<str>,
     /// Owning account, when known.
     pub account_id: Option<Arc<str>>,
@@ -318,6 +327,8 @@ pub enum ResourceFacts {
     Key(Fact<Box<KeyFacts>>),
     /// A pipeline.
     Pipeline(Fact<Box<PipelineFacts>>),
+    /// An account in one region.
+    Account(Fact<Box<AccountFacts>>),
     /// Deleted or no longer recorded: reported NOT_APPLICABLE with this reason.
     Gone(Box<str>),
 }

@@ -2,6 +2,7 @@
 //! resources name, and never merges two resources whose identities hash alike.
 
 use proptest::prelude::*;
+use serde_json::{json, Value};
 
 use super::super::tests::{good_bucket, good_key, good_pipeline, ACCOUNT, BUCKET, KEY_ID};
 use super::{Spill, Spilled};
@@ -47,11 +48,13 @@ fn record(pick: &Pick) -> (Subject, ResourceFacts) {
         ResourceKind::Bucket,
         ResourceKind::Key,
         ResourceKind::Pipeline,
-    ][usize::from(pick.kind % 3)];
+        ResourceKind::Account,
+    ][usize::from(pick.kind % 4)];
     let id = match kind {
         ResourceKind::Bucket => BUCKETS[pick.name % BUCKETS.len()].to_owned(),
         ResourceKind::Key => KEYS[pick.name % KEYS.len()].to_owned(),
         ResourceKind::Pipeline => ["web", "api"][pick.name % 2].to_owned(),
+        ResourceKind::Account => ACCOUNTS[pick.account].to_owned(),
     };
     let subject = Subject {
         kind,
@@ -101,6 +104,27 @@ fn record(pick: &Pick) -> (Subject, ResourceFacts) {
             }
             let facts = PipelineFacts::from_document(doc, Some(ACCOUNTS[pick.account]));
             ResourceFacts::Pipeline(Fact::Known(Box::new(facts)))
+        }
+        // Pieces of an account, as its trail, endpoint and project items bring them.
+        ResourceKind::Account => {
+            let piece = match pick.variant % 3 {
+                0 => {
+                    json!({"name": format!("trail-{}", pick.name), "isMultiRegionTrail": pick.name != 1,
+                            "logFileValidationEnabled": true})
+                }
+                1 => json!({"vpcEndpointId": format!("vpce-{}", pick.name), "vpcId": "vpc-1",
+                            "serviceName": format!("com.amazonaws.{}.codepipeline", REGIONS[pick.region]),
+                            "vpcEndpointType": "Interface", "state": "available", "privateDnsEnabled": pick.name != 2}),
+                _ => {
+                    json!({"name": format!("build-{}", pick.name), "vpcConfig": {"vpcId": "vpc-1"}})
+                }
+            };
+            let resource_type = ACCOUNT_PART_TYPES[usize::from(pick.variant % 3)];
+            let Value::Object(configuration) = piece else {
+                unreachable!("an object")
+            };
+            let facts = AccountFacts::from_item(resource_type, "id", Ok(configuration), false);
+            ResourceFacts::Account(Fact::Known(Box::new(facts)))
         }
     };
     (subject, facts)
@@ -156,7 +180,7 @@ fn sorted(evaluations: Vec<Evaluation>) -> Vec<String> {
 
 fn picks() -> impl Strategy<Value = Vec<Pick>> {
     let pick = (
-        0..3u8,
+        0..4u8,
         0..3usize,
         0..2usize,
         0..2usize,
