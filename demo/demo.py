@@ -177,6 +177,14 @@ def main():
     shared = kms.create_key(Description="partner key", Policy=json.dumps(public_policy))["KeyMetadata"]
     kms.enable_key_rotation(KeyId=shared["KeyId"])
 
+    # The account around the stores: a trail that records management writes in every region,
+    # validated but with log files under S3's own keys (an advisory finding), no Macie.
+    s3.create_bucket(Bucket="demo-trail-logs")
+    cloudtrail = boto3.client("cloudtrail", **kw)
+    cloudtrail.create_trail(Name="management", S3BucketName="demo-trail-logs", IsMultiRegionTrail=True,
+                            EnableLogFileValidation=True)
+    cloudtrail.start_logging(Name="management")
+
     def pipeline(name, bucket, key=None, tags=None, source=None, deploy_role=None):
         store = {"type": "S3", "location": bucket}
         if key:

@@ -28,7 +28,7 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("15 resources: 7 compliant, 8 non-compliant, 0 not applicable"),
+        stdout.contains("16 resources: 8 compliant, 8 non-compliant, 0 not applicable"),
         "{stdout}"
     );
     assert!(
@@ -93,6 +93,20 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
     assert_eq!(row("nightly-report").1, vec!["pipeline-no-personal-data"]);
     assert_eq!(row("mirror").1, vec!["pipeline-no-url-credentials"]);
     assert_eq!(row("legacy-aes-store").1[0], "bucket-sse-kms");
+    // The account: its trail logs management writes everywhere (required, passes); the
+    // advisory findings say what else AWS recommends around the stores.
+    let account = find("123456789012");
+    assert_eq!(account["type"], "AWS::::Account");
+    assert_eq!(row("123456789012"), ("COMPLIANT".into(), vec![]));
+    assert_eq!(
+        list(&account, "advisory"),
+        vec![
+            "account-cloudtrail-protected",
+            "account-codepipeline-endpoint",
+            "account-macie",
+            "account-root-mfa"
+        ]
+    );
     assert_eq!(dashboard["pipeline_check"]["mirror"], "NON_COMPLIANT");
     assert_eq!(dashboard["change"]["ComplianceType"], "NON_COMPLIANT");
     assert!(!stdout.contains("ghp_DEMO") && !stdout.contains("jane.doe@example.com"));
@@ -129,9 +143,10 @@ fn the_organization_demo_judges_each_member_in_its_own_account() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(members.len(), 2);
-    // The periodic sweep of the first member: its 11 resources, in that account only.
+    // The periodic sweep of the first member: its 11 resources and the account itself, in that
+    // account only.
     let sweep = result["sweep"].as_array().expect("sweep");
-    assert_eq!(sweep.len(), 11);
+    assert_eq!(sweep.len(), 12);
     assert!(
         sweep.iter().all(|e| e["AccountId"] == members[0]),
         "{sweep:?}"
@@ -143,7 +158,8 @@ fn the_organization_demo_judges_each_member_in_its_own_account() {
         result["pipeline_check"]["Evaluation"]["ComplianceType"],
         "NON_COMPLIANT"
     );
-    // scan --organization: every member, 11 resources each, nothing left out.
+    // scan --organization: every member, 11 resources and the account each, and the management
+    // account itself (it holds no pipelines), nothing left out.
     let scan = &result["scan"];
     assert!(scan.get("notScanned").is_none(), "{scan}");
     for member in &members {
@@ -153,11 +169,11 @@ fn the_organization_demo_judges_each_member_in_its_own_account() {
             .iter()
             .filter(|e| e["AccountId"] == *member)
             .count();
-        assert_eq!(n, 11, "{member}");
+        assert_eq!(n, 12, "{member}");
     }
     assert_eq!(result["scan_exit"], 1, "non-compliant resources exit 1");
     assert!(
-        stdout.contains("22 resources: 8 compliant, 14 non-compliant"),
+        stdout.contains("25 resources: 10 compliant, 15 non-compliant"),
         "{stdout}"
     );
     let page = std::fs::read_to_string(out_dir.join("org-report.html")).expect("HTML report");

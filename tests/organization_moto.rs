@@ -249,10 +249,24 @@ fn scan_organization_reports_every_member_through_the_role() {
         assert_eq!(good["ComplianceType"], "COMPLIANT", "{good}");
         assert_eq!(good["Region"], "us-east-1");
     }
-    assert!(
-        evaluations
+    // Every account, the management account included, is itself judged once (trail, Macie,
+    // root MFA: issue 15); beyond that, only members' resources are reported.
+    let management = "123456789012";
+    for account in members.iter().map(String::as_str).chain([management]) {
+        let judged: Vec<&Value> = evaluations
             .iter()
-            .all(|e| members.iter().any(|m| e["AccountId"] == m.as_str())),
+            .filter(|e| {
+                e["ComplianceResourceType"] == "AWS::::Account" && e["AccountId"] == account
+            })
+            .collect();
+        assert_eq!(judged.len(), 1, "{account}: {report}");
+        assert_eq!(judged[0]["ComplianceResourceId"], account, "{report}");
+    }
+    assert!(
+        evaluations.iter().all(|e| {
+            members.iter().any(|m| e["AccountId"] == m.as_str())
+                || e["ComplianceResourceType"] == "AWS::::Account"
+        }),
         "only members' resources: {report}"
     );
     // One AssumeRole per account (the management account's own role included), and a line per

@@ -152,12 +152,13 @@ async fn sweep_own(
     concurrency: usize,
     started: Instant,
 ) -> Result<(Vec<Inventory>, Vec<NotScanned>), UsageError> {
+    let own = caller_account(sdk).await;
     let progress = Progress::new(regions.len() as u64);
     let mut parts = Vec::new();
     let mut not_scanned = Vec::new();
     for region in regions {
         let account = AwsAccount::new(&in_region(sdk, region));
-        match live::sweep(&account, None, concurrency).await {
+        match live::sweep(&account, own.as_deref(), concurrency).await {
             Ok((mut inventory, _)) => {
                 inventory.locate(None, region);
                 progress.done("this account", region, inventory.len(), account.calls());
@@ -179,6 +180,26 @@ async fn sweep_own(
     }
     progress.finish(started);
     Ok((parts, not_scanned))
+}
+
+/// The caller's account id (`sts:GetCallerIdentity`): the account is a resource of its own,
+/// reported under its id. Without it the account is not assessed, and the scan says why.
+async fn caller_account(sdk: &SdkConfig) -> Option<String> {
+    match aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+    {
+        Ok(out) => out.account().map(str::to_owned),
+        Err(e) => {
+            let code =
+                aws_sdk_sts::error::ProvideErrorMetadata::code(&e).unwrap_or("no error code");
+            eprintln!(
+                "artifact-guard: the account itself is not assessed: sts:GetCallerIdentity failed ({code})"
+            );
+            None
+        }
+    }
 }
 
 /// Other accounts, each through the same role name, one `AssumeRole` per account.

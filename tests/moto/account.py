@@ -1,6 +1,6 @@
 """Creates a small account in a moto server for the integration tests (and the demo): KMS keys,
-artifact buckets (one protected, one on AES256, one on an asymmetric key, one tagged), and
-pipelines that use them. Prints the created key ids as JSON on stdout.
+artifact buckets (one protected, one on AES256, one on an asymmetric key, one tagged),
+pipelines that use them, and a logging CloudTrail trail and Macie for the account itself. Prints the created key ids as JSON on stdout.
 
 Usage: python account.py ENDPOINT_URL [ROLE_ARN [BUCKET_PREFIX]]
 With ROLE_ARN, the account is made in that role's account, through sts:AssumeRole (moto keeps a
@@ -98,5 +98,17 @@ pipeline("mail", "store-good", symmetric["Arn"], tags={"owner": "jane@example.co
 pipeline("token", "store-good", symmetric["Arn"], source={"S3Bucket": "sources", "S3ObjectKey": "https://x-access-token:ghp_EXAMPLE0000EXAMPLE0000@example.com/a.zip"})
 
 topic = boto3.client("sns", **kw).create_topic(Name="artifact-guard")["TopicArn"]
+
+# The account around the stores: a multi-region trail that records management writes, with
+# validated, KMS-encrypted log files, and Macie. (moto reports the root user without MFA.)
+trail_bucket = prefix + "trail-logs"
+s3.create_bucket(Bucket=trail_bucket)
+cloudtrail = boto3.client("cloudtrail", **kw)
+cloudtrail.create_trail(Name="management", S3BucketName=trail_bucket, IsMultiRegionTrail=True,
+                        EnableLogFileValidation=True, KmsKeyId=symmetric["Arn"])
+cloudtrail.put_event_selectors(TrailName="management", EventSelectors=[
+    {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+cloudtrail.start_logging(Name="management")
+boto3.client("macie2", **kw).enable_macie()
 
 print(json.dumps({"symmetric": symmetric["KeyId"], "asymmetric": asymmetric["KeyId"], "topic": topic}))

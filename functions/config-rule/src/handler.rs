@@ -252,6 +252,7 @@ async fn judge<S: Sources, E: EvaluationSink>(
         buckets_from_s3 = stats.buckets_from_s3,
         keys_from_kms = stats.keys_from_kms,
         key_policies = stats.key_policies,
+        accounts = stats.accounts,
         api_calls = (account.calls)() - calls_before,
         "reported"
     );

@@ -8,13 +8,13 @@ use aws_lambda_events::event::config::ConfigEvent;
 use serde_json::{json, Value};
 
 use artifact_guard::facts::{
-    ArtifactStore, BucketFacts, ConfigurationItem, Fact, KeyFacts, KeyManager, KeyRef,
-    PipelineDocument, PipelineFacts, ResourceFacts, ResourceKind, Stage, StoreKey,
+    AccountFacts, ArtifactStore, BucketFacts, ConfigurationItem, Fact, KeyFacts, KeyManager,
+    KeyRef, PipelineDocument, PipelineFacts, ResourceFacts, ResourceKind, Stage, StoreKey,
 };
 use artifact_guard::live::{
-    AccountSessions, BucketReader, ConfigReader, ErrorKind, EvaluationSink, FixedSessions, ItemKey,
-    KeyReader, KeyRecord, NoSessions, PipelineReader, RejectedEvaluation, ScopeCache, Session,
-    SourceError, TaggedResourceFinder, TaggedStores,
+    AccountReader, AccountSessions, BucketReader, ConfigReader, ErrorKind, EvaluationSink,
+    FixedSessions, ItemKey, KeyReader, KeyRecord, NoSessions, PipelineReader, RejectedEvaluation,
+    ScopeCache, Session, SourceError, TaggedResourceFinder, TaggedStores,
 };
 use artifact_guard::{Compliance, Evaluation};
 
@@ -86,7 +86,28 @@ struct FakeAccount {
     pipelines: Vec<PipelineFacts>,
     tagged: TaggedStores,
     list_error: Option<SourceError>,
+    /// The account's own facts; a protected account when not set.
+    account: Option<AccountFacts>,
     calls: RefCell<Vec<String>>,
+}
+
+/// An account whose one trail records everything and whose optional protections are on.
+fn protected_account() -> AccountFacts {
+    AccountFacts {
+        trails: Fact::Known(vec![artifact_guard::facts::Trail {
+            name: format!("arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/main").into(),
+            multi_region: true,
+            organization: false,
+            logging: Fact::Known(true),
+            records_management_writes: Fact::Known(true),
+            log_file_validation: true,
+            kms_key: Some(format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/trail").into()),
+        }]),
+        endpoints: Fact::Known(vec![]),
+        vpc_attachments: Fact::Known(vec![]),
+        macie_enabled: Fact::Known(true),
+        root_mfa: Fact::Known(true),
+    }
 }
 
 impl FakeAccount {
@@ -119,6 +140,13 @@ impl FakeAccount {
             .iter()
             .filter(|c| c.starts_with(prefix))
             .count()
+    }
+}
+
+impl AccountReader for FakeAccount {
+    async fn read_account(&self) -> AccountFacts {
+        self.called("account:read".into());
+        self.account.clone().unwrap_or_else(protected_account)
     }
 }
 
@@ -507,14 +535,14 @@ fn big_account(pipelines: usize) -> FakeAccount {
 fn the_periodic_sweep_reports_in_batches_of_100_at_the_notification_time() {
     let d = deps(big_account(149));
     let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
-    // 150 pipelines, one bucket, one key.
-    assert_eq!(result.evaluations.len(), 152);
+    // 150 pipelines, one bucket, one key, the account.
+    assert_eq!(result.evaluations.len(), 153);
     assert!(result
         .evaluations
         .iter()
         .all(|e| e.ordering_timestamp.as_deref() == Some("2026-11-02T10:00:00.000Z")));
     let sizes: Vec<usize> = d.sink.batches.borrow().iter().map(|b| b.0.len()).collect();
-    assert_eq!(sizes, vec![100, 52]);
+    assert_eq!(sizes, vec![100, 53]);
     // Pipelines asked of Config in pages of 100 (this account's Config records none), then
     // the store.
     assert_eq!(
@@ -526,6 +554,56 @@ fn the_periodic_sweep_reports_in_batches_of_100_at_the_notification_time() {
     assert_eq!(d.sources.count("codepipeline:GetPipeline"), 150);
     assert_eq!(d.sources.count("s3:"), 0);
     assert_eq!(d.sources.count("tag:GetResources"), 1);
+    assert_eq!(d.sources.count("account:read"), 1);
+}
+
+#[test]
+fn the_periodic_sweep_reports_the_account_as_aws_config_account_rules_do() {
+    let d = deps(FakeAccount::with_store());
+    let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
+    let account = result
+        .evaluations
+        .iter()
+        .find(|e| &*e.compliance_resource_type == "AWS::::Account")
+        .expect("the account is reported");
+    assert_eq!(&*account.compliance_resource_id, ACCOUNT);
+    assert_eq!(
+        account.compliance_type,
+        Compliance::Compliant,
+        "{}",
+        account.annotation
+    );
+    assert_eq!(d.sources.count("account:read"), 1);
+}
+
+#[test]
+fn an_account_without_a_trail_or_whose_trails_cannot_be_read_is_non_compliant() {
+    for (trails, expected) in [
+        (Fact::Known(vec![]), "account-cloudtrail"),
+        (
+            Fact::unknown("cloudtrail:DescribeTrails failed: AccessDeniedException: no"),
+            "AccessDeniedException",
+        ),
+    ] {
+        let mut account = FakeAccount::with_store();
+        account.account = Some(AccountFacts {
+            trails,
+            ..protected_account()
+        });
+        let d = deps(account);
+        let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
+        let account = result
+            .evaluations
+            .iter()
+            .find(|e| &*e.compliance_resource_type == "AWS::::Account")
+            .expect("the account is reported");
+        assert_eq!(account.compliance_type, Compliance::NonCompliant);
+        assert!(
+            account.annotation.contains(expected),
+            "{}",
+            account.annotation
+        );
+    }
 }
 
 /// The configuration item inside the pipeline change event.
@@ -552,10 +630,10 @@ fn the_sweep_reads_pipelines_config_records_without_get_pipeline() {
     );
     let d = deps(account);
     let result = run(event(PERIODIC, |_| {}), &d).expect("handled");
-    assert_eq!(result.evaluations.len(), 3, "{:?}", result.evaluations);
+    assert_eq!(result.evaluations.len(), 4, "{:?}", result.evaluations);
     assert_eq!(d.sources.count("codepipeline:GetPipeline"), 0);
     // One for the pipeline, one for its bucket and key; then the key's policy, which AWS
-    // Config does not record.
+    // Config does not record, and the account.
     assert_eq!(
         d.sources.calls(),
         [
@@ -564,6 +642,7 @@ fn the_sweep_reads_pipelines_config_records_without_get_pipeline() {
             "config:BatchGetResourceConfig 1",
             "config:BatchGetResourceConfig 2",
             &format!("kms:GetKeyPolicy {KEY_ID}"),
+            "account:read",
         ]
     );
     let pipeline = result
@@ -630,8 +709,8 @@ fn an_unreadable_key_is_non_compliant_and_everything_else_is_still_reported() {
     );
     assert_eq!(
         result.evaluations.len(),
-        3,
-        "pipeline and bucket reported too"
+        4,
+        "pipeline, bucket and account reported too"
     );
     let bucket = result
         .evaluations

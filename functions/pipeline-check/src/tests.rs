@@ -8,12 +8,13 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use artifact_guard::facts::{
-    pipeline_document, BucketFacts, ConfigurationItem, Fact, KeyRef, PipelineFacts, ResourceKind,
+    pipeline_document, AccountFacts, BucketFacts, ConfigurationItem, Fact, KeyRef, PipelineFacts,
+    ResourceKind,
 };
 use artifact_guard::live::{
-    BucketReader, ConfigReader, ErrorKind, ItemKey, JobResults, KeyReader, KeyRecord, Notifier,
-    PipelineReader, SourceError, StageTransition, TaggedResourceFinder, TaggedStores,
-    TransitionControl,
+    AccountReader, BucketReader, ConfigReader, ErrorKind, ItemKey, JobResults, KeyReader,
+    KeyRecord, Notifier, PipelineReader, SourceError, StageTransition, TaggedResourceFinder,
+    TaggedStores, TransitionControl,
 };
 use artifact_guard::RuleParameters;
 
@@ -87,7 +88,7 @@ impl ConfigReader for FakeSources {
             .filter_map(|k| match k.kind {
                 ResourceKind::Bucket => Some(BUCKET_ITEM),
                 ResourceKind::Key => Some(KEY_ITEM),
-                ResourceKind::Pipeline => None,
+                ResourceKind::Pipeline | ResourceKind::Account => None,
             })
             .map(|t| ConfigurationItem::from_json(t).expect("fixture"))
             .collect())
@@ -98,6 +99,12 @@ impl ConfigReader for FakeSources {
         _id: &str,
     ) -> Result<Option<ConfigurationItem>, SourceError> {
         Ok(None)
+    }
+}
+
+impl AccountReader for FakeSources {
+    async fn read_account(&self) -> AccountFacts {
+        unreachable!("pipeline-check judges one pipeline, never the account")
     }
 }
 

@@ -22,42 +22,8 @@ const BATCH: usize = 100;
 
 impl ConfigReader for AwsAccount {
     async fn batch_get(&self, keys: &[ItemKey]) -> Result<Vec<ConfigurationItem>, SourceError> {
-        let mut items = Vec::new();
-        for chunk in keys.chunks(BATCH) {
-            let mut pending: Vec<ResourceKey> = chunk.iter().filter_map(resource_key).collect();
-            // Config may leave keys unprocessed under load; ask once more for those.
-            for _ in 0..2 {
-                if pending.is_empty() {
-                    break;
-                }
-                self.calls.add();
-                let out = self
-                    .config
-                    .batch_get_resource_config()
-                    .set_resource_keys(Some(pending))
-                    .send()
-                    .await
-                    .map_err(|e| source_error("config:BatchGetResourceConfig", &e))?;
-                for item in out.base_configuration_items() {
-                    let text = api_item(
-                        item.resource_type().map(|t| t.as_str()),
-                        item.resource_id(),
-                        item.resource_name(),
-                        item.account_id(),
-                        item.arn(),
-                        item.aws_region(),
-                        item.configuration_item_status().map(|s| s.as_str()),
-                        item.configuration_item_capture_time(),
-                        item.configuration(),
-                        item.supplementary_configuration(),
-                        None,
-                    );
-                    items.push(parse(&text, "config:BatchGetResourceConfig")?);
-                }
-                pending = out.unprocessed_resource_keys().to_vec();
-            }
-        }
-        Ok(items)
+        self.batch_get_keys(keys.iter().filter_map(resource_key).collect())
+            .await
     }
 
     async fn latest_item(
@@ -101,6 +67,51 @@ impl ConfigReader for AwsAccount {
             item.tags(),
         );
         parse(&text, "config:GetResourceConfigHistory").map(Some)
+    }
+}
+
+impl AwsAccount {
+    /// `BatchGetResourceConfig` for any resource types, 100 keys per call.
+    pub(super) async fn batch_get_keys(
+        &self,
+        keys: Vec<ResourceKey>,
+    ) -> Result<Vec<ConfigurationItem>, SourceError> {
+        let mut items = Vec::new();
+        for chunk in keys.chunks(BATCH) {
+            let mut pending: Vec<ResourceKey> = chunk.to_vec();
+            // Config may leave keys unprocessed under load; ask once more for those.
+            for _ in 0..2 {
+                if pending.is_empty() {
+                    break;
+                }
+                self.calls.add();
+                let out = self
+                    .config
+                    .batch_get_resource_config()
+                    .set_resource_keys(Some(pending))
+                    .send()
+                    .await
+                    .map_err(|e| source_error("config:BatchGetResourceConfig", &e))?;
+                for item in out.base_configuration_items() {
+                    let text = api_item(
+                        item.resource_type().map(|t| t.as_str()),
+                        item.resource_id(),
+                        item.resource_name(),
+                        item.account_id(),
+                        item.arn(),
+                        item.aws_region(),
+                        item.configuration_item_status().map(|s| s.as_str()),
+                        item.configuration_item_capture_time(),
+                        item.configuration(),
+                        item.supplementary_configuration(),
+                        None,
+                    );
+                    items.push(parse(&text, "config:BatchGetResourceConfig")?);
+                }
+                pending = out.unprocessed_resource_keys().to_vec();
+            }
+        }
+        Ok(items)
     }
 }
 

@@ -8,6 +8,7 @@
 //! (throttling and 5xx, with backoff). Every call goes through [`https_client`]: TLS 1.2 or 1.3,
 //! never older.
 
+mod account;
 mod admin;
 mod codepipeline;
 mod config;
@@ -134,6 +135,9 @@ pub struct AwsAccount {
     codepipeline: aws_sdk_codepipeline::Client,
     config: aws_sdk_config::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
+    cloudtrail: aws_sdk_cloudtrail::Client,
+    iam: aws_sdk_iam::Client,
+    macie2: aws_sdk_macie2::Client,
     partition: &'static str,
     calls: std::sync::Arc<CallCounter>,
 }
@@ -156,12 +160,17 @@ impl AwsAccount {
             codepipeline: aws_sdk_codepipeline::Client::new(sdk),
             config: aws_sdk_config::Client::new(sdk),
             tagging: aws_sdk_resourcegroupstagging::Client::new(sdk),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            macie2: aws_sdk_macie2::Client::new(sdk),
             partition: partition_for_region(&region),
             calls: std::sync::Arc::default(),
         }
     }
 
-    /// Clients built elsewhere (tests hand in mocked ones).
+    /// Clients built elsewhere (tests hand in mocked ones). The account's own clients
+    /// (CloudTrail, IAM, Macie) have no region or credentials, so every account fact is unknown
+    /// until [`Self::with_account_clients`] replaces them.
     pub fn from_clients(
         s3: aws_sdk_s3::Client,
         kms: aws_sdk_kms::Client,
@@ -175,9 +184,37 @@ impl AwsAccount {
             codepipeline,
             config,
             tagging,
+            cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
+                aws_sdk_cloudtrail::Config::builder()
+                    .behavior_version(aws_config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::Config::builder()
+                    .behavior_version(aws_config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            macie2: aws_sdk_macie2::Client::from_conf(
+                aws_sdk_macie2::Config::builder()
+                    .behavior_version(aws_config::BehaviorVersion::latest())
+                    .build(),
+            ),
             partition: "aws",
             calls: std::sync::Arc::default(),
         }
+    }
+
+    /// The account's own clients, built elsewhere (tests hand in mocked ones).
+    pub fn with_account_clients(
+        mut self,
+        cloudtrail: aws_sdk_cloudtrail::Client,
+        iam: aws_sdk_iam::Client,
+        macie2: aws_sdk_macie2::Client,
+    ) -> Self {
+        self.cloudtrail = cloudtrail;
+        self.iam = iam;
+        self.macie2 = macie2;
+        self
     }
 
     /// AWS calls made through this account's adapters so far.
@@ -278,6 +315,8 @@ fn classify(code: &str, status: u16) -> ErrorKind {
     }
 }
 
+#[cfg(test)]
+mod account_tests;
 #[cfg(test)]
 mod key_admin_tests;
 #[cfg(test)]

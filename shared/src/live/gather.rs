@@ -13,8 +13,8 @@ use std::time::Instant;
 use futures::stream::{self, StreamExt};
 
 use super::{
-    BucketReader, ConfigReader, ItemKey, KeyReader, KeyRecord, PipelineReader, ScopeCache,
-    SourceError, TaggedResourceFinder,
+    AccountReader, BucketReader, ConfigReader, ItemKey, KeyReader, KeyRecord, PipelineReader,
+    ScopeCache, SourceError, TaggedResourceFinder,
 };
 use crate::assess::{Inventory, ScopeIndex};
 use crate::facts::{
@@ -24,11 +24,16 @@ use crate::facts::{
 /// Everything a gathering reads from: one value implementing every port (the AWS adapter, or a
 /// fake in tests).
 pub trait Sources:
-    BucketReader + KeyReader + PipelineReader + ConfigReader + TaggedResourceFinder
+    AccountReader + BucketReader + KeyReader + PipelineReader + ConfigReader + TaggedResourceFinder
 {
 }
-impl<T: BucketReader + KeyReader + PipelineReader + ConfigReader + TaggedResourceFinder> Sources
-    for T
+impl<T> Sources for T where
+    T: AccountReader
+        + BucketReader
+        + KeyReader
+        + PipelineReader
+        + ConfigReader
+        + TaggedResourceFinder
 {
 }
 
@@ -45,6 +50,8 @@ pub struct GatherStats {
     pub keys_from_kms: usize,
     /// Key policies read from KMS for keys whose other facts came from AWS Config.
     pub key_policies: usize,
+    /// Accounts read (one per sweep that knows its account id).
+    pub accounts: usize,
 }
 
 fn subject(kind: ResourceKind, id: &str, account_id: Option<&str>) -> Subject {
@@ -147,8 +154,9 @@ fn store_keys(stores: &[crate::facts::ArtifactStore]) -> Vec<KeyRef> {
         .collect()
 }
 
-/// The whole account: every pipeline, their stores' buckets and keys, and every bucket and key
-/// tagged as an artifact store. Reads run `concurrency` at a time.
+/// The whole account: every pipeline, their stores' buckets and keys, every bucket and key
+/// tagged as an artifact store, and the account itself (when `account_id` is known: it is the
+/// account's resource id). Reads run `concurrency` at a time.
 pub async fn sweep<S: Sources>(
     sources: &S,
     account_id: Option<&str>,
@@ -191,6 +199,14 @@ pub async fn sweep<S: Sources>(
     .await;
     // The sweep judges the keys themselves (a pipeline event judges only the pipeline).
     read_key_policies(sources, &mut inventory, concurrency, &mut stats).await;
+    if let Some(account) = account_id {
+        let facts = sources.read_account().await;
+        stats.accounts += 1;
+        inventory.insert(
+            subject(ResourceKind::Account, account, Some(account)),
+            ResourceFacts::Account(Fact::Known(Box::new(facts))),
+        );
+    }
     Ok((inventory, stats))
 }
 

@@ -27,7 +27,8 @@ pub use sessions::{
 
 use crate::assess::Evaluation;
 use crate::facts::{
-    BucketFacts, ConfigurationItem, Fact, KeyRef, PipelineFacts, ResourceFacts, ResourceKind,
+    AccountFacts, BucketFacts, ConfigurationItem, Fact, KeyRef, PipelineFacts, ResourceFacts,
+    ResourceKind,
 };
 
 /// How an AWS call failed, as far as callers care.
@@ -160,6 +161,14 @@ pub trait ConfigReader {
 pub trait TaggedResourceFinder {
     /// Tagged buckets and keys.
     async fn tagged_stores(&self) -> Result<TaggedStores, SourceError>;
+}
+
+#[allow(async_fn_in_trait)]
+/// Reads the account's own facts in the region: its trails, the VPCs its build projects run in
+/// and the endpoints there, Macie and the root user's MFA.
+pub trait AccountReader {
+    /// Never fails: each fact it cannot read is unknown, with the reason.
+    async fn read_account(&self) -> AccountFacts;
 }
 
 #[allow(async_fn_in_trait)]
