@@ -47,8 +47,36 @@ fn the_example_snapshot_as_json() {
     let evals = evaluations(&o);
     assert_eq!(
         evals.len(),
-        16,
-        "buckets, keys and pipelines only; the EC2 and IAM items are skipped"
+        17,
+        "buckets, keys, pipelines and the account; the security group and IAM items are skipped"
+    );
+    // The account, from its trail, VPC endpoint and build project items: Config records no
+    // trail's logging status, so the required control is UNKNOWN, naming the call that would
+    // tell; the build project in a VPC without a CodePipeline endpoint is named.
+    let account = find(&evals, "111122223333");
+    assert_eq!(account["ComplianceResourceType"], "AWS::::Account");
+    assert_eq!(account["ComplianceType"], "NON_COMPLIANT");
+    let status = |control: &str| -> (String, String) {
+        let f = account["Findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["Control"] == control)
+            .unwrap_or_else(|| panic!("{control}: {account}"));
+        (
+            f["Status"].as_str().unwrap_or_default().to_owned(),
+            f["Detail"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let (trail, why) = status("account-cloudtrail");
+    assert_eq!(trail, "UNKNOWN");
+    assert!(why.contains("cloudtrail:GetTrailStatus"), "{why}");
+    let (endpoint, which) = status("account-codepipeline-endpoint");
+    assert_eq!(endpoint, "FAIL");
+    assert_eq!(
+        which,
+        "vpc-0e5f6a7b (used by CodeBuild project integration-tests): no \
+         com.amazonaws.eu-west-1.codepipeline endpoint"
     );
     let web = find(&evals, "release-web");
     assert_eq!(web["ComplianceResourceType"], "AWS::CodePipeline::Pipeline");
@@ -119,7 +147,7 @@ fn the_example_snapshot_as_a_table_matches_the_golden_file() {
 
 #[test]
 fn exit_zero_when_nothing_is_non_compliant() {
-    let params = r#"{"exemptResources": "legacy-artifacts,legacy-batch,signing-artifacts,6d1c0f7a-33aa-4b6e-8f2d-9c8b7a6f5e4d,signer,shared-deploy,nightly-report,mirror,a3f9c2d1-7e6b-4a5c-8d9e-0f1a2b3c4d5e"}"#;
+    let params = r#"{"exemptResources": "legacy-artifacts,legacy-batch,signing-artifacts,6d1c0f7a-33aa-4b6e-8f2d-9c8b7a6f5e4d,signer,shared-deploy,nightly-report,mirror,a3f9c2d1-7e6b-4a5c-8d9e-0f1a2b3c4d5e,111122223333"}"#;
     let o = artifact_guard(
         &[
             "assess",
@@ -149,7 +177,7 @@ fn reads_gzip_and_standard_input() {
         Some(&gz),
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(evaluations(&o).len(), 16);
+    assert_eq!(evaluations(&o).len(), 17);
 }
 
 #[test]
@@ -324,7 +352,9 @@ fn an_organizations_delivery_folder_is_judged_account_by_account() {
     assert_eq!(count("AWS::CodePipeline::Pipeline"), 14);
     assert_eq!(count("AWS::KMS::Key"), 6);
     assert_eq!(count("AWS::S3::Bucket"), 7);
-    assert_eq!(evals.len(), 27);
+    // Each account itself, from its trail, endpoint and build project items.
+    assert_eq!(count("AWS::::Account"), 2);
+    assert_eq!(evals.len(), 29);
     let web: Vec<(&str, &str)> = evals
         .iter()
         .filter(|e| e["ComplianceResourceId"] == "release-web")
