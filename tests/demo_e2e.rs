@@ -78,6 +78,13 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
         find(cmk_key)
     );
     assert_eq!(row("partner-release"), ("COMPLIANT".into(), vec![]));
+    // The provisioned key's policy names the pipelines' role: every grant holds. The pipeline
+    // that deploys with another account's role on aws/s3 cannot run that action at all.
+    assert!(list(&find("web-release"), "advisory").is_empty());
+    assert_eq!(
+        list(&find("cross-account-deploy"), "advisory"),
+        vec!["pipeline-customer-managed-key", "pipeline-key-grants"]
+    );
     assert_eq!(row("web-release"), ("COMPLIANT".into(), vec![]));
     assert_eq!(row("api-release").0, "COMPLIANT");
     assert_eq!(row("demo-store-cmk").0, "COMPLIANT");

@@ -207,6 +207,25 @@ fn scan_assesses_a_moto_account() {
         .find(|f| f["Control"] == "key-policy-not-public")
         .expect("key-policy-not-public judged");
     assert_eq!(policy["Status"], "PASS", "{policy}");
+    // The same policy, asked per caller: the pipeline "good" runs with a role of this account,
+    // which moto's default key policy lets in through the account root (delegating to IAM).
+    let good = evals
+        .iter()
+        .find(|e| e["ComplianceResourceId"] == "good")
+        .expect("the pipeline good");
+    let grants = good["Findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["Control"] == "pipeline-key-grants")
+        .expect("pipeline-key-grants judged");
+    assert_eq!(grants["Status"], "PASS", "{grants}");
+    assert!(
+        grants["Detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("through the account root")),
+        "{grants}"
+    );
     assert_eq!(
         compliance(&evals, "store-tagged"),
         "COMPLIANT",

@@ -57,6 +57,7 @@ fn pipeline(name: &str, store: &str) -> PipelineFacts {
     PipelineFacts::from_document(
         PipelineDocument {
             name: name.into(),
+            role_arn: Some(format!("arn:aws:iam::111122223333:role/{name}").into()),
             stores: vec![ArtifactStore {
                 region: None,
                 store_type: "S3".into(),

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Assessor, Compliance, Evaluation, Inventory, RuleParameters, ScopeIndex};
 use crate::controls::{ControlId as C, Status};
 use crate::facts::*;
-use crate::policy::{Policy, PolicyAnswers};
+use crate::policy::PolicyAnswers;
 
 pub(crate) const ACCOUNT: &str = "111122223333";
 pub(crate) const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -35,11 +35,10 @@ pub(crate) fn full_policy(bucket: &str) -> Fact<PolicyAnswers> {
         {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{bucket}/*"),
          "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}
     ]});
-    let policy = Policy::from_value(&doc).expect("valid");
-    Fact::Known(PolicyAnswers::of(
-        &policy,
-        &format!("arn:aws:s3:::{bucket}"),
-    ))
+    let answers =
+        BucketFacts::policy_from_text(Some(&doc.to_string()), &format!("arn:aws:s3:::{bucket}"));
+    assert!(answers.known().is_some(), "valid");
+    answers
 }
 
 pub(crate) fn good_bucket(name: &str) -> BucketFacts {
@@ -82,6 +81,7 @@ pub(crate) fn good_key(id: &str) -> KeyFacts {
 pub(crate) fn good_pipeline(name: &str) -> PipelineDocument {
     PipelineDocument {
         name: name.into(),
+        role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/pipeline-{name}").into()),
         stores: vec![ArtifactStore {
             region: None,
             store_type: "S3".into(),
@@ -755,8 +755,9 @@ fn pipeline_customer_managed_key_is_advisory() {
         .assess(ResourceKind::Pipeline, "web");
     assert_eq!(status(&e, C::PipelineCustomerManagedKey), Status::Fail);
     assert_eq!(e.compliance_type, Compliance::Compliant);
-    // 5 of 6 applicable pass (cross-account is NOT_APPLICABLE).
-    assert_eq!(e.score, Some(83), "{e:#?}");
+    // 6 of 7 applicable pass (cross-account is NOT_APPLICABLE; aws/s3 serves the pipeline's
+    // own role, so pipeline-key-grants passes).
+    assert_eq!(e.score, Some(85), "{e:#?}");
 }
 
 #[test]

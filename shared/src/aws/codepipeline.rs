@@ -159,6 +159,7 @@ pub(crate) fn document(
         .collect();
     PipelineDocument {
         name: declaration.name().into(),
+        role_arn: Some(declaration.role_arn().into()),
         stores,
         stages,
         tags,

@@ -697,7 +697,10 @@ fn pipelines_are_listed_across_pages_and_read_with_their_tags() {
         "owner taken from the ARN"
     );
     assert_eq!(
-        p.foreign_role.known().cloned().flatten().map(|f| f.account),
+        p.foreign_roles
+            .known()
+            .and_then(|roles| roles.first())
+            .map(|f| f.account.clone()),
         Some("444455556666".into())
     );
     assert!(matches!(p.content.personal_data, Fact::Known(Some(_))));

@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 pub(crate) mod bucket;
+mod grants;
 pub(crate) mod key;
 pub(crate) mod pipeline;
 
@@ -138,6 +139,9 @@ controls! {
     PipelineCustomerManagedKey = "pipeline-customer-managed-key", Pipeline, false,
         "Every artifact store uses a customer managed key",
         "Set every artifact store's encryptionKey to a customer managed key.";
+    PipelineKeyGrants = "pipeline-key-grants", Pipeline, false,
+        "The pipeline's roles are granted its stores' keys and objects",
+        "In the store key's policy, allow kms:Decrypt and kms:GenerateDataKey* to the pipeline's role and to each other account's action role (or its account root, then also in the role's IAM policy); in the bucket policy, allow those other accounts' roles s3:GetObject and s3:PutObject on the bucket's objects.";
     AccountCloudtrail = "account-cloudtrail", Account, true,
         "A multi-region trail logs management write events",
         "Create a multi-region trail (or an organization trail) that is logging, with ReadWriteType All or WriteOnly (or advanced event selectors that include management write events).";

@@ -69,6 +69,7 @@ pub(crate) fn check(
             Some(key) => cmk(key, p, inventory, from),
         },
     ));
+    out.push(super::grants::check(p, inventory, from));
 }
 
 /// A content answer: no problem passes, a described problem fails, an unreadable value is
@@ -129,18 +130,20 @@ fn cmk(
 }
 
 fn cross_account_cmk(p: &PipelineFacts, inventory: &Inventory, from: Place<'_>) -> Outcome {
-    let foreign = match &p.foreign_role {
+    let foreign = match &p.foreign_roles {
         Fact::Unknown(why) => {
             return Outcome::new(C::PipelineCrossAccountCmk, Status::Unknown, why.to_string())
         }
-        Fact::Known(None) => {
-            return Outcome::new(
-                C::PipelineCrossAccountCmk,
-                Status::NotApplicable,
-                "no action uses another account's role",
-            )
-        }
-        Fact::Known(Some(foreign)) => foreign,
+        Fact::Known(roles) => match roles.first() {
+            None => {
+                return Outcome::new(
+                    C::PipelineCrossAccountCmk,
+                    Status::NotApplicable,
+                    "no action uses another account's role",
+                )
+            }
+            Some(foreign) => foreign,
+        },
     };
     let mut outcome = every_store(p, C::PipelineCrossAccountCmk, |_, _, key| match key {
         None => (

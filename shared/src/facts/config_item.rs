@@ -420,6 +420,7 @@ pub fn pipeline_document(
     }
     Ok(PipelineDocument {
         name: name.into(),
+        role_arn: obj.get("roleArn").and_then(Value::as_str).map(Box::from),
         stores,
         stages,
         tags: tags.map_or_else(

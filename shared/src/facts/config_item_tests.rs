@@ -101,7 +101,11 @@ fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
         &*p.stores[0].location,
         "codepipeline-eu-west-1-111122223333"
     );
-    assert_eq!(p.foreign_role, Fact::Known(None));
+    assert_eq!(p.foreign_roles, Fact::Known(Vec::new()));
+    assert_eq!(
+        p.role_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/release-web-pipeline")
+    );
     assert_eq!(p.content.url_credentials, None);
     assert_eq!(p.content.plaintext_secret, Fact::Known(None));
     assert_eq!(p.content.personal_data, Fact::Known(None));
@@ -132,10 +136,9 @@ fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
     };
     assert_eq!(p.stores.len(), 2);
     let foreign = p
-        .foreign_role
+        .foreign_roles
         .known()
-        .cloned()
-        .flatten()
+        .and_then(|roles| roles.first())
         .expect("cross-account role");
     assert_eq!(
         (&*foreign.action, &*foreign.account),

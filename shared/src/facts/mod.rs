@@ -200,7 +200,10 @@ impl BucketFacts {
         match text {
             None => Fact::Known(PolicyAnswers::no_policy()),
             Some(text) => match Policy::from_json_text(text) {
-                Ok(policy) => Fact::Known(PolicyAnswers::of(&policy, bucket_arn)),
+                Ok(policy) => Fact::Known(PolicyAnswers {
+                    document: Some(text.into()),
+                    ..PolicyAnswers::of(&policy, bucket_arn)
+                }),
                 Err(e) => Fact::unknown(format!("the bucket policy cannot be read: {e}")),
             },
         }

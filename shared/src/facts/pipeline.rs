@@ -71,6 +71,8 @@ pub struct Field {
 pub struct PipelineDocument {
     /// Pipeline name.
     pub name: Box<str>,
+    /// The pipeline's service role (`roleArn`).
+    pub role_arn: Option<Box<str>>,
     /// Artifact stores (one, or one per region).
     pub stores: Vec<ArtifactStore>,
     /// Stages and actions.
@@ -88,6 +90,8 @@ pub struct ForeignRole {
     pub action: Box<str>,
     /// The other account.
     pub account: Box<str>,
+    /// The role (`roleArn`).
+    pub role: Box<str>,
 }
 
 /// Answers about a pipeline's names, tags and action configuration. `None` means the problem
@@ -109,10 +113,13 @@ pub struct PipelineFacts {
     pub name: Box<str>,
     /// The account that owns the pipeline.
     pub account_id: Option<Box<str>>,
+    /// The pipeline's service role (`roleArn`).
+    pub role_arn: Option<Box<str>>,
     /// Artifact stores (one, or one per region).
     pub stores: Vec<ArtifactStore>,
-    /// The first action that uses another account's role; `Unknown` without the owner account.
-    pub foreign_role: Fact<Option<ForeignRole>>,
+    /// The actions that use another account's role, in declaration order; `Unknown` without
+    /// the owner account.
+    pub foreign_roles: Fact<Vec<ForeignRole>>,
     /// Answers about names, tags and configuration.
     pub content: ContentAnswers,
 }
@@ -120,15 +127,21 @@ pub struct PipelineFacts {
 impl PipelineFacts {
     /// Reduces a pipeline document owned by `account_id` to its facts.
     pub fn from_document(doc: PipelineDocument, account_id: Option<&str>) -> Self {
-        let foreign_role = match account_id {
+        let foreign_roles = match account_id {
             None => Fact::unknown("the pipeline's account is not known"),
-            Some(own) => Fact::Known(doc.actions().find_map(|(_, a)| {
-                let account = a.role_arn.as_deref()?.split(':').nth(4)?;
-                (!account.is_empty() && account != own).then(|| ForeignRole {
-                    action: a.name.clone(),
-                    account: account.into(),
-                })
-            })),
+            Some(own) => Fact::Known(
+                doc.actions()
+                    .filter_map(|(_, a)| {
+                        let role = a.role_arn.as_deref()?;
+                        let account = role.split(':').nth(4)?;
+                        (!account.is_empty() && account != own).then(|| ForeignRole {
+                            action: a.name.clone(),
+                            account: account.into(),
+                            role: role.into(),
+                        })
+                    })
+                    .collect(),
+            ),
         };
         let content = ContentAnswers {
             url_credentials: url_credentials(&doc),
@@ -138,8 +151,9 @@ impl PipelineFacts {
         Self {
             name: doc.name,
             account_id: account_id.map(Box::from),
+            role_arn: doc.role_arn,
             stores: doc.stores,
-            foreign_role,
+            foreign_roles,
             content,
         }
     }

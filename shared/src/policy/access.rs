@@ -169,19 +169,7 @@ fn applies(
     }) {
         return (Truth::False, None);
     }
-    let resource_applies = match resource {
-        Some(arn) => statement.resources.applies_to(arn),
-        None if !statement.resources.negated
-            && statement
-                .resources
-                .patterns
-                .iter()
-                .any(|g| g.covers_every_name_with("")) =>
-        {
-            Truth::True
-        }
-        None => Truth::Unknown,
-    };
+    let resource_applies = statement.resources.applies_to_resource(resource);
     if !weigh(resource_applies, &|| {
         "a Resource other than \"*\"".to_owned()
     }) {

@@ -9,6 +9,7 @@ pub mod access;
 mod condition;
 mod coverage;
 mod glob;
+pub mod grant;
 pub mod questions;
 mod s3_actions;
 mod strict_json;
@@ -82,6 +83,18 @@ impl NameSet {
         }
     }
 
+    /// Does the statement apply to this resource? When the resource is not known (`None`),
+    /// only a `Resource` that covers every name (`*`) certainly does.
+    pub(crate) fn applies_to_resource(&self, resource: Option<&str>) -> condition::Truth {
+        match resource {
+            Some(arn) => self.applies_to(arn),
+            None if !self.negated && self.patterns.iter().any(|g| g.covers_every_name_with("")) => {
+                condition::Truth::True
+            }
+            None => condition::Truth::Unknown,
+        }
+    }
+
     /// The first policy variable among the patterns, for a finding.
     pub(crate) fn variable(&self) -> Option<&str> {
         self.patterns.iter().find_map(Glob::variable)
@@ -92,6 +105,9 @@ impl NameSet {
 pub(crate) struct Statement {
     pub(crate) effect: Effect,
     pub(crate) principals: Principals,
+    /// The `AWS` principals named in `Principal` (or, with [`Principals::AllBut`], in
+    /// `NotPrincipal`): ARNs and account ids, as written.
+    pub(crate) named: Vec<Box<str>>,
     pub(crate) actions: NameSet,
     pub(crate) resources: NameSet,
     pub(crate) conditions: Vec<Condition>,
@@ -173,19 +189,22 @@ fn parse_statement(value: &Value, path: &str, dialect: Dialect) -> Result<Statem
             ))
         }
     };
-    let principals = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+    let (principals, named) = match (obj.get("Principal"), obj.get("NotPrincipal")) {
         (Some(_), Some(_)) => {
             return Err(err(path, "has both Principal and NotPrincipal; keep one"))
         }
-        (Some(p), None) => parse_principal(p, &format!("{path}.Principal"))?,
+        (Some(p), None) => (
+            parse_principal(p, &format!("{path}.Principal"))?,
+            aws_principals(p),
+        ),
         // NotPrincipal exempts someone: everyone else, unless it exempts everyone.
         (None, Some(p)) => match parse_principal(p, &format!("{path}.NotPrincipal"))? {
-            Principals::Everyone => Principals::Some,
-            _ => Principals::AllBut,
+            Principals::Everyone => (Principals::Some, Vec::new()),
+            _ => (Principals::AllBut, aws_principals(p)),
         },
         // A statement without a principal (identity policy style) does not apply to anyone
         // through a resource policy.
-        (None, None) => Principals::Some,
+        (None, None) => (Principals::Some, Vec::new()),
     };
     let actions = parse_name_set(obj, path, ("Action", "NotAction"), true, dialect)?;
     let resources = parse_name_set(obj, path, ("Resource", "NotResource"), false, dialect)?;
@@ -196,6 +215,7 @@ fn parse_statement(value: &Value, path: &str, dialect: Dialect) -> Result<Statem
     Ok(Statement {
         effect,
         principals,
+        named,
         actions,
         resources,
         conditions,
@@ -218,6 +238,20 @@ fn parse_principal(value: &Value, path: &str) -> Result<Principals, PolicyError>
         }),
         _ => Err(err(path, "must be \"*\" or an object such as {\"AWS\": …}")),
     }
+}
+
+/// The `AWS` principals of a `Principal` or `NotPrincipal` element, other than `*`.
+fn aws_principals(value: &Value) -> Vec<Box<str>> {
+    let names = match value.get("AWS") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    names
+        .into_iter()
+        .filter(|n| *n != "*")
+        .map(|n| n.trim().into())
+        .collect()
 }
 
 fn parse_name_set(

@@ -309,6 +309,9 @@ pub struct PolicyAnswers {
     pub insecure_transport: PolicyVerdict,
     /// Is every S3 object action over TLS 1.0/1.1 denied to everyone on every object?
     pub old_tls: PolicyVerdict,
+    /// The policy's text, for the questions asked per caller (`pipeline-key-grants`: may
+    /// another account's role read and write the artifacts?); `None` without a policy.
+    pub document: Option<Box<str>>,
 }
 
 impl PolicyAnswers {
@@ -318,6 +321,7 @@ impl PolicyAnswers {
             unencrypted_uploads: PolicyVerdict::NoPolicy,
             insecure_transport: PolicyVerdict::NoPolicy,
             old_tls: PolicyVerdict::NoPolicy,
+            document: None,
         }
     }
 
@@ -329,6 +333,7 @@ impl PolicyAnswers {
             unencrypted_uploads: judge.verdict(Question::UnencryptedUploads),
             insecure_transport: judge.verdict(Question::InsecureTransport),
             old_tls: judge.verdict(Question::OldTls),
+            document: None,
         }
     }
 }
