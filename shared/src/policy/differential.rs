@@ -269,6 +269,7 @@ fn request(caller: &str, action: &str, key: &str, class: Class, vpce: bool) -> R
     }
     Request {
         principal: caller.to_owned(),
+        session: None,
         action: action.to_owned(),
         resource: format!("{BUCKET}/{key}"),
         context,

@@ -338,3 +338,6 @@ fn names(statement: &Statement, caller: Caller<'_>) -> (Truth, Route, String) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod differential;

@@ -24,6 +24,11 @@ pub(crate) enum Decision {
 pub(crate) struct Request {
     /// The caller's ARN (`*` is never a caller; anonymous callers are `anonymous`).
     pub(crate) principal: String,
+    /// For a role's session: the role's account and the session's ARN
+    /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`). A `Principal` naming the
+    /// account (its id or `:root` ARN) or the session takes the caller in; a `NotPrincipal`
+    /// exempts it only when it names the session (the IAM user guide, "NotPrincipal").
+    pub(crate) session: Option<(String, String)>,
     pub(crate) action: String,
     pub(crate) resource: String,
     /// Context keys (lower-case) and their values; a single-valued key has one.
@@ -61,9 +66,18 @@ pub(crate) fn evaluate(policy: &Value, request: &Request) -> Option<Decision> {
 }
 
 fn matches_statement(statement: &Value, request: &Request, variables: bool) -> Option<bool> {
-    let principal = match (statement.get("Principal"), statement.get("NotPrincipal")) {
-        (Some(p), None) => principal_matches(p, &request.principal)?,
-        (None, Some(p)) => !principal_matches(p, &request.principal)?,
+    let principal = match (
+        statement.get("Principal"),
+        statement.get("NotPrincipal"),
+        &request.session,
+    ) {
+        (Some(p), None, None) => principal_matches(p, &[&request.principal])?,
+        (Some(p), None, Some((account, session))) => {
+            let root = format!("arn:aws:iam::{account}:root");
+            principal_matches(p, &[&request.principal, account, &root, session])?
+        }
+        (None, Some(p), None) => !principal_matches(p, &[&request.principal])?,
+        (None, Some(p), Some((_, session))) => !principal_matches(p, &[session])?,
         _ => return None,
     };
     let substitute = |pattern: &str| expand(pattern, variables, request);
@@ -80,15 +94,16 @@ fn matches_statement(statement: &Value, request: &Request, variables: bool) -> O
     Some(principal && action && resource && condition)
 }
 
-fn principal_matches(value: &Value, caller: &str) -> Option<bool> {
+/// Does the principal element name `*` or one of `names` (the ways it can name the caller)?
+fn principal_matches(value: &Value, names: &[&str]) -> Option<bool> {
+    let hit = |s: &str| s == "*" || names.contains(&s);
     let listed = |v: &Value| -> Option<bool> {
         match v {
-            Value::String(s) => Some(s == "*" || s == caller),
+            Value::String(s) => Some(hit(s)),
             Value::Array(items) => {
                 let mut any = false;
                 for i in items {
-                    let s = i.as_str()?;
-                    any |= s == "*" || s == caller;
+                    any |= hit(i.as_str()?);
                 }
                 Some(any)
             }

@@ -171,6 +171,7 @@ proptest! {
             for action in DECRYPT {
                 let request = Request {
                     principal: format!("arn:aws:iam::{account}:role/Stranger"),
+                    session: None,
                     action: action.into(),
                     resource: KEY_ARN.into(),
                     context: context.clone(),
