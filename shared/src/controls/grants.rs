@@ -178,10 +178,16 @@ fn bucket_grant(
         Fact::Unknown(why) => return findings.add(Status::Unknown, format!("{at}: {why}")),
     };
     let Some(text) = answers.document.as_deref() else {
-        if answers.unencrypted_uploads != PolicyVerdict::NoPolicy {
+        if answers.allows {
             return findings.add(
                 Status::Unknown,
                 format!("{at}: the bucket policy's text was not kept with its answers"),
+            );
+        }
+        if answers.unencrypted_uploads != PolicyVerdict::NoPolicy {
+            return findings.add(
+                Status::Fail,
+                format!("{at}: the bucket policy allows nothing (it holds only Deny statements), so {} cannot read or write the artifacts: allow s3:GetObject and s3:PutObject on arn:aws:s3:::{bucket}/* to that role or its account", role.label),
             );
         }
         return findings.add(

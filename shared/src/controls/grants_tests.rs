@@ -101,7 +101,22 @@ fn another_accounts_role_needs_the_key_policy_and_the_bucket_policy() {
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
          "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*"}
     ]));
+    // The usual artifact store's policy holds only Denies: it lets no one in.
     let world = World::new().pipeline(cross_account()).key(key.clone());
+    let (status, detail) = judge(world);
+    assert_eq!(status, Status::Fail);
+    assert!(
+        detail.contains("the bucket policy allows nothing (it holds only Deny statements)"),
+        "{detail}"
+    );
+    // A policy that allows another account, not this one.
+    let bucket = bucket_policy(json!({"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::777788889999:root"},
+        "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::{BUCKET}/*")}));
+    let world = World::new()
+        .pipeline(cross_account())
+        .key(key.clone())
+        .bucket(bucket);
     let (status, detail) = judge(world);
     assert_eq!(status, Status::Fail);
     assert!(

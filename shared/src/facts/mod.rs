@@ -4,7 +4,10 @@
 //!
 //! Facts are kept compact on purpose: a bucket policy is reduced to the answers the controls need
 //! ([`PolicyAnswers`]) when it is read, so that a snapshot of hundreds of thousands of buckets fits
-//! in memory that grows with the number of resources, not with the size of their documents.
+//! in memory that grows with the number of resources, not with the size of their documents. The
+//! one exception: a bucket policy with an `Allow` statement keeps its text, because who it lets
+//! in is asked per caller (`pipeline-key-grants`); the usual artifact store's policy of Denies
+//! keeps none.
 
 mod account;
 mod config_item;
@@ -200,10 +203,13 @@ impl BucketFacts {
         match text {
             None => Fact::Known(PolicyAnswers::no_policy()),
             Some(text) => match Policy::from_json_text(text) {
-                Ok(policy) => Fact::Known(PolicyAnswers {
-                    document: Some(text.into()),
-                    ..PolicyAnswers::of(&policy, bucket_arn)
-                }),
+                Ok(policy) => {
+                    let answers = PolicyAnswers::of(&policy, bucket_arn);
+                    Fact::Known(PolicyAnswers {
+                        document: answers.allows.then(|| text.into()),
+                        ..answers
+                    })
+                }
                 Err(e) => Fact::unknown(format!("the bucket policy cannot be read: {e}")),
             },
         }

@@ -309,8 +309,11 @@ pub struct PolicyAnswers {
     pub insecure_transport: PolicyVerdict,
     /// Is every S3 object action over TLS 1.0/1.1 denied to everyone on every object?
     pub old_tls: PolicyVerdict,
-    /// The policy's text, for the questions asked per caller (`pipeline-key-grants`: may
-    /// another account's role read and write the artifacts?); `None` without a policy.
+    /// Whether any statement is an `Allow`: without one the policy grants no one anything.
+    pub allows: bool,
+    /// The policy's text when it has an `Allow` statement, for the questions asked per caller
+    /// (`pipeline-key-grants`: may another account's role read and write the artifacts?).
+    /// Policies of only Denies, the usual artifact store's, keep no text.
     pub document: Option<Box<str>>,
 }
 
@@ -321,6 +324,7 @@ impl PolicyAnswers {
             unencrypted_uploads: PolicyVerdict::NoPolicy,
             insecure_transport: PolicyVerdict::NoPolicy,
             old_tls: PolicyVerdict::NoPolicy,
+            allows: false,
             document: None,
         }
     }
@@ -333,6 +337,10 @@ impl PolicyAnswers {
             unencrypted_uploads: judge.verdict(Question::UnencryptedUploads),
             insecure_transport: judge.verdict(Question::InsecureTransport),
             old_tls: judge.verdict(Question::OldTls),
+            allows: policy
+                .statements
+                .iter()
+                .any(|s| s.effect == super::Effect::Allow),
             document: None,
         }
     }

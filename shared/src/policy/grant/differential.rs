@@ -248,10 +248,7 @@ fn the_generator_reaches_every_answer() {
     let mut seen = [0usize; 3];
     let strategy = (proptest::collection::vec(statement(), 1..4), any::<bool>());
     for _ in 0..600 {
-        let (statements, ask_key) = strategy
-            .new_tree(&mut runner)
-            .expect("a case")
-            .current();
+        let (statements, ask_key) = strategy.new_tree(&mut runner).expect("a case").current();
         let document = json!({"Version": "2012-10-17", "Statement": statements});
         let policy = Policy::from_value(&document).expect("valid");
         let answer = if ask_key {
@@ -266,5 +263,8 @@ fn the_generator_reaches_every_answer() {
         }] += 1;
     }
     // 26, 470 and 104 of 600 when written: about 90 grants among the 2,000 cases above.
-    assert!(seen.iter().all(|n| *n >= 20), "granted, refused, undecided: {seen:?}");
+    assert!(
+        seen.iter().all(|n| *n >= 20),
+        "granted, refused, undecided: {seen:?}"
+    );
 }
