@@ -373,6 +373,35 @@ fn arn(actual: &str, pattern: &str) -> Option<bool> {
     Some(a.iter().zip(&p).all(|(a, p)| wildcard(p, a)))
 }
 
+/// A statement for the generators of the differential tests: its effect, its elements
+/// (`Principal`, `Action`…) and its conditions as `(operator, (key, values))`, several keys of
+/// one operator merged into one block entry.
+pub(crate) fn statement(
+    deny: bool,
+    elements: &[(&str, Value)],
+    conditions: Vec<(&str, (&str, Vec<&str>))>,
+) -> Value {
+    let mut s = serde_json::Map::new();
+    s.insert(
+        "Effect".into(),
+        Value::from(if deny { "Deny" } else { "Allow" }),
+    );
+    for (key, value) in elements {
+        s.insert((*key).into(), value.clone());
+    }
+    let mut block = serde_json::Map::new();
+    for (op, (key, values)) in conditions {
+        let entry = block
+            .entry(op)
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        entry[key] = Value::from(values);
+    }
+    if !block.is_empty() {
+        s.insert("Condition".into(), Value::Object(block));
+    }
+    Value::Object(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::stranger_access;
 use crate::policy::condition::Truth;
-use crate::policy::oracle::{evaluate, Decision, Request};
+use crate::policy::oracle::{self, evaluate, Decision, Request};
 use crate::policy::Policy;
 
 const DECRYPT: [&str; 3] = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
@@ -101,21 +101,12 @@ fn key_and_values() -> impl Strategy<Value = (&'static str, Vec<&'static str>)> 
 fn statement() -> impl Strategy<Value = Value> {
     let condition = proptest::collection::vec((operator(), key_and_values()), 0..3);
     (any::<bool>(), principal(), action(), condition).prop_map(
-        |(deny, (p_key, p), (a_key, a), conditions)| {
-            let mut s = Map::new();
-            s.insert("Effect".into(), json!(if deny { "Deny" } else { "Allow" }));
-            s.insert(p_key.into(), p);
-            s.insert(a_key.into(), a);
-            s.insert("Resource".into(), json!("*"));
-            let mut block = Map::new();
-            for (op, (key, values)) in conditions {
-                let entry = block.entry(op).or_insert_with(|| json!({}));
-                entry[key] = json!(values);
-            }
-            if !block.is_empty() {
-                s.insert("Condition".into(), Value::Object(block));
-            }
-            Value::Object(s)
+        |(deny, principal, action, conditions)| {
+            oracle::statement(
+                deny,
+                &[principal, action, ("Resource", json!("*"))],
+                conditions,
+            )
         },
     )
 }

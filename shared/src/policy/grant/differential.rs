@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{artifact_access, grant, key_use, Caller};
 use crate::policy::condition::Truth;
-use crate::policy::oracle::{evaluate, Decision, Request};
+use crate::policy::oracle::{self, evaluate, Decision, Request};
 use crate::policy::Policy;
 
 const ACCOUNT: &str = "444455556666";
@@ -125,21 +125,8 @@ fn key_and_values() -> impl Strategy<Value = (&'static str, Vec<&'static str>)> 
 fn statement() -> impl Strategy<Value = Value> {
     let condition = proptest::collection::vec((operator(), key_and_values()), 0..3);
     (any::<bool>(), principal(), action(), resource(), condition).prop_map(
-        |(deny, (p_key, p), (a_key, a), (r_key, r), conditions)| {
-            let mut s = Map::new();
-            s.insert("Effect".into(), json!(if deny { "Deny" } else { "Allow" }));
-            s.insert(p_key.into(), p);
-            s.insert(a_key.into(), a);
-            s.insert(r_key.into(), r);
-            let mut block = Map::new();
-            for (op, (key, values)) in conditions {
-                let entry = block.entry(op).or_insert_with(|| json!({}));
-                entry[key] = json!(values);
-            }
-            if !block.is_empty() {
-                s.insert("Condition".into(), Value::Object(block));
-            }
-            Value::Object(s)
+        |(deny, principal, action, resource, conditions)| {
+            oracle::statement(deny, &[principal, action, resource], conditions)
         },
     )
 }
