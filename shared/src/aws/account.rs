@@ -128,8 +128,9 @@ impl AwsAccount {
         records_management_writes(&basic, &advanced)
     }
 
-    /// VPC endpoints and build projects, from AWS Config. A type the recorder does not record
-    /// stays unknown: an empty listing would otherwise read as "none attached".
+    /// VPC endpoints and build projects, from AWS Config: each recorded type listed, then every
+    /// listed resource read in one `BatchGetResourceConfig` (per 100). A type the recorder does
+    /// not record stays unknown: an empty listing would otherwise read as "none attached".
     async fn vpc_pieces(&self) -> AccountFacts {
         let mut facts = AccountFacts::from_config();
         self.calls.add();
@@ -137,58 +138,70 @@ impl AwsAccount {
             Ok(out) => out.configuration_recorders.unwrap_or_default(),
             Err(e) => {
                 let reason = source_error("config:DescribeConfigurationRecorders", &e).to_string();
-                facts.endpoints = Fact::unknown(reason.clone());
-                facts.vpc_attachments = Fact::unknown(reason);
+                for resource_type in VPC_TYPES {
+                    set_list(&mut facts, resource_type, Err(reason.clone()));
+                }
                 return facts;
             }
         };
+        let mut keys = Vec::new();
+        let mut listed = Vec::new();
         for resource_type in VPC_TYPES {
-            let piece = if recorders.iter().any(|r| records(r, resource_type)) {
-                self.pieces_of(resource_type).await
+            let outcome = if recorders.iter().any(|r| records(r, resource_type)) {
+                self.list_keys(resource_type).await
             } else {
-                let mut unrecorded = AccountFacts::from_config();
-                let reason = format!("AWS Config does not record {resource_type} in this region: add it to the configuration recorder's recording group");
-                unrecorded.endpoints = Fact::unknown(reason.clone());
-                unrecorded.vpc_attachments = Fact::unknown(reason);
-                unrecorded
+                Err(format!("AWS Config does not record {resource_type} in this region: add it to the configuration recorder's recording group"))
             };
-            match resource_type {
-                "AWS::EC2::VPCEndpoint" => facts.endpoints = piece.endpoints,
-                _ => facts.vpc_attachments = piece.vpc_attachments,
+            // A recorded type with no resources is known to be empty.
+            match outcome {
+                Ok(found) => {
+                    keys.extend(found);
+                    listed.push(resource_type);
+                    set_list(&mut facts, resource_type, Ok(()));
+                }
+                Err(reason) => set_list(&mut facts, resource_type, Err(reason)),
             }
+        }
+        if keys.is_empty() {
+            return facts;
+        }
+        let unread = |facts: &mut AccountFacts, reason: String| {
+            for resource_type in &listed {
+                set_list(facts, resource_type, Err(reason.clone()));
+            }
+        };
+        match self.batch_get_keys(keys).await {
+            Ok(items) => {
+                for item in items {
+                    match item.into_facts() {
+                        Ok(Some((_, ResourceFacts::Account(Fact::Known(piece))))) => {
+                            facts.absorb(*piece)
+                        }
+                        Ok(_) => {}
+                        Err(e) => unread(&mut facts, format!("config:BatchGetResourceConfig: {e}")),
+                    }
+                }
+            }
+            Err(e) => unread(&mut facts, e.to_string()),
         }
         facts
     }
 
-    /// Every recorded resource of `resource_type`, joined into one account's facts.
-    async fn pieces_of(&self, resource_type: &str) -> AccountFacts {
-        let mut facts = AccountFacts::from_config();
-        let unknown = |reason: String| {
-            let mut f = AccountFacts::from_config();
-            f.endpoints = Fact::unknown(reason.clone());
-            f.vpc_attachments = Fact::unknown(reason);
-            f
-        };
-        // A recorded type with no resources is known to be empty.
-        facts.endpoints = Fact::Known(Vec::new());
-        facts.vpc_attachments = Fact::Known(Vec::new());
+    /// The keys of every recorded resource of `resource_type` (`ListDiscoveredResources`, all
+    /// pages), or why they could not be listed.
+    async fn list_keys(&self, resource_type: &str) -> Result<Vec<ResourceKey>, String> {
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
             self.calls.add();
-            let out = match self
+            let out = self
                 .config
                 .list_discovered_resources()
                 .resource_type(ResourceType::from(resource_type))
                 .set_next_token(token.take())
                 .send()
                 .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    return unknown(source_error("config:ListDiscoveredResources", &e).to_string())
-                }
-            };
+                .map_err(|e| source_error("config:ListDiscoveredResources", &e).to_string())?;
             for id in out
                 .resource_identifiers()
                 .iter()
@@ -204,21 +217,9 @@ impl AwsAccount {
             }
             match out.next_token().filter(|t| !t.is_empty()) {
                 Some(next) => token = Some(next.to_owned()),
-                None => break,
+                None => return Ok(keys),
             }
         }
-        let items = match self.batch_get_keys(keys).await {
-            Ok(items) => items,
-            Err(e) => return unknown(e.to_string()),
-        };
-        for item in items {
-            match item.into_facts() {
-                Ok(Some((_, ResourceFacts::Account(Fact::Known(piece))))) => facts.absorb(*piece),
-                Ok(_) => {}
-                Err(e) => return unknown(format!("{resource_type}: {e}")),
-            }
-        }
-        facts
     }
 
     async fn macie_enabled(&self) -> Fact<bool> {
@@ -257,6 +258,17 @@ impl AwsAccount {
             },
             Err(e) => Fact::unknown(source_error("iam:GetAccountSummary", &e).to_string()),
         }
+    }
+}
+
+/// Sets the list `resource_type` carries: known and empty (pieces are absorbed into it), or
+/// unknown with the reason.
+fn set_list(facts: &mut AccountFacts, resource_type: &str, state: Result<(), String>) {
+    match (resource_type, state) {
+        ("AWS::EC2::VPCEndpoint", Ok(())) => facts.endpoints = Fact::Known(Vec::new()),
+        ("AWS::EC2::VPCEndpoint", Err(reason)) => facts.endpoints = Fact::unknown(reason),
+        (_, Ok(())) => facts.vpc_attachments = Fact::Known(Vec::new()),
+        (_, Err(reason)) => facts.vpc_attachments = Fact::unknown(reason),
     }
 }
 

@@ -159,6 +159,26 @@ fn items() -> Rule {
         })
 }
 
+/// One `BatchGetResourceConfig` for both types' listed resources.
+fn endpoint_and_project() -> Rule {
+    mock!(aws_sdk_config::Client::batch_get_resource_config)
+        .match_requests(|r| r.resource_keys().len() == 2)
+        .then_output(|| {
+            BatchGetResourceConfigOutput::builder()
+                .base_configuration_items(item(
+                    "AWS::EC2::VPCEndpoint",
+                    "vpce-1",
+                    r#"{"vpcEndpointId":"vpce-1","vpcId":"vpc-1","serviceName":"com.amazonaws.eu-west-1.codepipeline","vpcEndpointType":"Interface","state":"available","privateDnsEnabled":true}"#,
+                ))
+                .base_configuration_items(item(
+                    "AWS::CodeBuild::Project",
+                    "build-app",
+                    r#"{"name":"build-app","vpcConfig":{"vpcId":"vpc-1","subnets":["subnet-1"]}}"#,
+                ))
+                .build()
+        })
+}
+
 fn mfa(enabled: i32) -> Rule {
     mock!(aws_sdk_iam::Client::get_account_summary).then_output(move || {
         GetAccountSummaryOutput::builder()
@@ -208,13 +228,9 @@ fn the_account_is_read_from_cloudtrail_config_macie_and_iam_with_one_call_each()
     let all = cfg::RecordingGroup::builder().all_supported(true).build();
     let (rec, endpoints, projects, batch) = (
         recorder(all),
-        mock!(aws_sdk_config::Client::list_discovered_resources)
-            .match_requests(|r| {
-                r.resource_type().map(|t| t.as_str()) == Some("AWS::EC2::VPCEndpoint")
-            })
-            .then_output(|| ListDiscoveredResourcesOutput::builder().build()),
+        listing("AWS::EC2::VPCEndpoint", "vpce-1"),
         listing("AWS::CodeBuild::Project", "build-app"),
-        items(),
+        endpoint_and_project(),
     );
     let macie = mock!(aws_sdk_macie2::Client::get_macie_session).then_output(|| {
         GetMacieSessionOutput::builder()
@@ -240,7 +256,11 @@ fn the_account_is_read_from_cloudtrail_config_macie_and_iam_with_one_call_each()
     assert_eq!(trails[0].records_management_writes, Fact::Known(true));
     assert_eq!(trails[1].logging, Fact::Known(false));
     assert_eq!(trails[1].records_management_writes, Fact::Known(false));
-    assert_eq!(facts.endpoints, Fact::Known(vec![]));
+    let Fact::Known(endpoints) = &facts.endpoints else {
+        panic!("endpoints: {:?}", facts.endpoints)
+    };
+    assert_eq!(endpoints.len(), 1);
+    assert!(endpoints[0].reaches_codepipeline() && endpoints[0].private_dns);
     let Fact::Known(attached) = &facts.vpc_attachments else {
         panic!("attachments: {:?}", facts.vpc_attachments)
     };
@@ -249,7 +269,7 @@ fn the_account_is_read_from_cloudtrail_config_macie_and_iam_with_one_call_each()
     assert_eq!(facts.macie_enabled, Fact::Known(true));
     assert_eq!(facts.root_mfa, Fact::Known(true));
     // DescribeTrails, 2 × (GetTrailStatus, GetEventSelectors), DescribeConfigurationRecorders,
-    // 2 × ListDiscoveredResources, one BatchGetResourceConfig (none for the empty listing),
+    // 2 × ListDiscoveredResources, one BatchGetResourceConfig for both types' resources,
     // GetMacieSession, GetAccountSummary.
     assert_eq!(account.calls(), 11);
     assert_eq!(batch.num_calls(), 1);
