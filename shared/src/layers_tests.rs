@@ -6,11 +6,21 @@
 use std::path::Path;
 
 /// Each layer and the modules above it, which it must not name.
-const LAYERS: [(&str, &[&str]); 4] = [
-    ("policy", &["facts", "controls", "assess", "live", "aws"]),
-    ("facts", &["controls", "assess", "live", "aws"]),
-    ("controls", &["assess", "live", "aws"]),
-    ("assess", &["live", "aws"]),
+const LAYERS: [(&str, &[&str]); 6] = [
+    (
+        "policy",
+        &[
+            "facts", "controls", "assess", "live", "aws", "store", "template",
+        ],
+    ),
+    (
+        "store",
+        &["facts", "controls", "assess", "live", "aws", "template"],
+    ),
+    ("facts", &["controls", "assess", "live", "aws", "template"]),
+    ("controls", &["assess", "live", "aws", "template"]),
+    ("assess", &["live", "aws", "template"]),
+    ("template", &["live", "aws"]),
 ];
 
 /// The non-test part of a source file: up to its first `#[cfg(test)]`.

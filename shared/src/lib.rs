@@ -16,6 +16,8 @@ pub mod live;
 pub mod logging;
 pub mod policy;
 pub mod quote;
+pub mod store;
+pub mod template;
 
 pub use assess::{
     Assessor, Compliance, Evaluation, Inventory, Place, RuleParameters, Scope, ScopeIndex,

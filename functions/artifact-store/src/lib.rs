@@ -4,11 +4,11 @@
 
 pub mod handler;
 pub mod http;
-pub mod policy;
 pub mod provision;
 pub mod request;
 pub mod response;
-pub mod spec;
+// The store's specification and policies are the engine's (shared with `check-template`).
+pub use artifact_guard::store::{policy, spec};
 
 #[cfg(test)]
 mod tests;

@@ -48,7 +48,7 @@ pub(crate) fn check(
     out.push(cross_account_cmk(p, inventory, from));
     out.push(answer(
         C::PipelineNoUrlCredentials,
-        Fact::Known(&p.content.url_credentials),
+        p.content.url_credentials.as_ref(),
         "no URL carries credentials",
     ));
     out.push(answer(

@@ -106,7 +106,7 @@ fn pipeline_declaration_is_read_with_stores_actions_and_tags() {
         p.role_arn.as_deref(),
         Some("arn:aws:iam::111122223333:role/release-web-pipeline")
     );
-    assert_eq!(p.content.url_credentials, None);
+    assert_eq!(p.content.url_credentials, Fact::Known(None));
     assert_eq!(p.content.plaintext_secret, Fact::Known(None));
     assert_eq!(p.content.personal_data, Fact::Known(None));
     // The API shape: configuration as a string, `actionType` instead of `actionTypeId`,
@@ -351,7 +351,7 @@ fn v2_variables_and_triggers_are_scanned_as_free_form_fields() {
             "sourceActionName": "Source", "push": [{"branches": {"includes": ["main"]}}]}}]);
     });
     assert_eq!(clean.plaintext_secret, Fact::Known(None));
-    assert_eq!(clean.url_credentials, None);
+    assert_eq!(clean.url_credentials, Fact::Known(None));
     assert_eq!(clean.personal_data, Fact::Known(None));
 
     let secret = with(&|p| {
@@ -383,7 +383,7 @@ fn v2_variables_and_triggers_are_scanned_as_free_form_fields() {
             json!([{"name": "Mirror", "defaultValue": "https://ci:hunter2@git.example.com/r.git"}]);
     });
     assert_eq!(
-        url.url_credentials.as_deref(),
+        url.url_credentials.known().and_then(|u| u.as_deref()),
         Some("variable Mirror default value holds a URL with a password in its user information")
     );
     let trigger = with(&|p| {

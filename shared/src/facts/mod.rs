@@ -14,7 +14,7 @@ mod config_item;
 pub(crate) mod inventory;
 mod key_ref;
 mod pipeline;
-mod scan;
+pub(crate) mod scan;
 
 pub use account::{
     records_management_writes, AccountFacts, EventSelector, FieldSelector, Trail, VpcAttachment,

@@ -98,8 +98,8 @@ pub struct ForeignRole {
 /// does not occur; `Some` describes where it does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentAnswers {
-    /// A URL with credentials.
-    pub url_credentials: Option<Box<str>>,
+    /// A URL with credentials; `Unknown` when a value could not be read.
+    pub url_credentials: Fact<Option<Box<str>>>,
     /// A secret in plain text; `Unknown` when a value could not be read.
     pub plaintext_secret: Fact<Option<Box<str>>>,
     /// An e-mail address in a name or tag; `Unknown` when tags are not known.
@@ -144,7 +144,7 @@ impl PipelineFacts {
             ),
         };
         let content = ContentAnswers {
-            url_credentials: url_credentials(&doc),
+            url_credentials: Fact::Known(url_credentials(&doc)),
             plaintext_secret: plaintext_secret(&doc),
             personal_data: personal_data(&doc),
         };

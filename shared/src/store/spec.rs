@@ -2,7 +2,7 @@
 //! CloudFormation sends every scalar as a string, so `"true"` and `"30"` are accepted; every
 //! error names the property and says what to write instead.
 
-use artifact_guard::quote::{cut, quoted};
+use crate::quote::{cut, quoted};
 use serde_json::{Map, Value};
 
 /// Where the store's KMS key comes from.

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::spec::StoreSpec;
+use super::spec::StoreSpec;
 
 /// The `Sid`s artifact-guard owns in a bucket policy.
 pub const OWN_SIDS: [&str; 4] = [
@@ -118,7 +118,7 @@ pub fn key_policy(partition: &str, account_id: &str, spec: &StoreSpec) -> String
 
 #[cfg(test)]
 mod tests {
-    use artifact_guard::policy::{Policy, PolicyAnswers};
+    use crate::policy::{Policy, PolicyAnswers};
 
     use super::*;
 
