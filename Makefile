@@ -118,8 +118,10 @@ chromium:
 
 ## golden: rewrite the golden files from the current build, after an intended change to a report
 ## (the tests only compare against them). Review the diff before committing it.
+GOLDEN_TEMPLATES := tests/templates/protected.yaml tests/templates/unprotected.json tests/templates/unresolved.yaml examples/pipeline-stack.yaml
 golden:
 	$(CARGO) run --quiet --bin artifact-guard -- assess --snapshot $(SNAPSHOT) --format table > tests/fixtures/golden/example-table.txt || test $$? -eq 1
+	$(CARGO) run --quiet --bin artifact-guard -- check-template $(GOLDEN_TEMPLATES) --format sarif > tests/fixtures/golden/templates.sarif || test $$? -eq 1
 	git diff --stat tests/fixtures/golden
 
 ## example: assess the example snapshot (the README's quick start).

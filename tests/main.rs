@@ -5,6 +5,7 @@
 
 mod artifact_store_moto;
 mod cli_assess;
+mod cli_template;
 mod demo_e2e;
 mod faults_artifact_store;
 mod faults_config_rule;

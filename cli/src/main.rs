@@ -8,7 +8,9 @@ mod assess;
 mod html;
 mod progress;
 mod report;
+mod sarif;
 mod scan;
+mod template;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -31,6 +33,25 @@ enum Command {
     Assess(AssessArgs),
     /// Assess live accounts: every pipeline, its stores' buckets and keys, and tagged stores.
     Scan(ScanArgs),
+    /// Judge the stores, keys and pipelines of CloudFormation templates before they are
+    /// deployed (JSON or YAML, SAM included).
+    CheckTemplate(CheckTemplateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckTemplateArgs {
+    /// Template files.
+    #[arg(value_name = "TEMPLATE", required = true)]
+    templates: Vec<PathBuf>,
+    /// Parameter values, `KEY=VALUE[,KEY=VALUE…]`, or `@FILE` (the JSON of `aws cloudformation
+    /// --parameters`, or `{"Parameters": {…}}`); pseudo parameters too (`AWS::AccountId=…`).
+    /// Without a value, a parameter's Default is used; with neither, what depends on it is
+    /// UNKNOWN.
+    #[arg(long, value_name = "KEY=VALUE,…|@FILE")]
+    parameters: Option<String>,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    format: Option<template::TemplateFormat>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,6 +151,14 @@ fn main() -> ExitCode {
             &args.snapshot,
             args.parameters.as_deref(),
             args.format.unwrap_or_else(default_format),
+        ),
+        Command::CheckTemplate(args) => template::run(
+            &args.templates,
+            args.parameters.as_deref(),
+            args.format.unwrap_or_else(|| match default_format() {
+                Format::Table => template::TemplateFormat::Table,
+                _ => template::TemplateFormat::Json,
+            }),
         ),
         Command::Scan(args) => scan_target(&args).and_then(|target| {
             scan::run(

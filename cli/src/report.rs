@@ -135,9 +135,9 @@ const ACCOUNT_WIDTH: usize = 12;
 /// What the table's columns need to know before the first row.
 pub struct TableLayout {
     /// The widest resource id, in characters.
-    id_width: usize,
+    pub id_width: usize,
     /// Resources of more than one account.
-    accounts: bool,
+    pub accounts: bool,
 }
 
 impl TableLayout {

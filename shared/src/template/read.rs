@@ -40,6 +40,9 @@ pub(crate) struct Read {
     pub keys_used: Vec<KeyRef>,
 }
 
+/// Tags as (key, value).
+type Tags = Vec<(Box<str>, Box<str>)>;
+
 /// Text standing for a value the template does not determine, where a string must be: it
 /// reads as a reference (never a plaintext secret, URL or address), and the unknown is
 /// reported on its own.
@@ -333,7 +336,7 @@ impl Reader<'_, '_> {
     }
 
     /// `Tags` as (key, value); `Err` with the path when one is not determined.
-    fn tags(&self, d: &Declared<'_>) -> Result<Vec<(Box<str>, Box<str>)>, (String, Unknown)> {
+    fn tags(&self, d: &Declared<'_>) -> Result<Tags, (String, Unknown)> {
         let mut out = Vec::new();
         match self.property(d, "Tags") {
             None => {}
