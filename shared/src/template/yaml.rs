@@ -382,6 +382,14 @@ mod tests {
     }
 
     #[test]
+    fn nesting_past_the_parser_limit_is_an_error_not_a_crash() {
+        let deep = format!("Resources: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("recursion limit"), "{e}");
+    }
+
+    #[test]
     fn quoted_null_words_stay_strings() {
         let root = parse("A: 'null'\nB: ~\nC: !Ref ''\n").unwrap();
         assert_eq!(root.get("A").unwrap().value, Value::Scalar("null".into()));
