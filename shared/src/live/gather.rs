@@ -309,6 +309,20 @@ async fn pipelines_from_config<S: Sources>(
 
 /// Reads buckets and keys into the inventory: AWS Config first, S3 and KMS for the rest, then
 /// the keys the buckets' default encryption names.
+/// What a template's resources use but do not declare (an existing bucket, another stack's
+/// key), read into `inventory` as a pipeline's stores are: AWS Config first, then S3 and KMS,
+/// then the keys those buckets encrypt with. Entries already in the inventory are kept.
+pub async fn gather_referenced<S: Sources>(
+    sources: &S,
+    inventory: &mut Inventory,
+    buckets: Vec<String>,
+    keys: Vec<KeyRef>,
+    account_id: Option<&str>,
+    stats: &mut GatherStats,
+) {
+    load_stores(sources, inventory, buckets, keys, account_id, 8, stats).await;
+}
+
 async fn load_stores<S: Sources>(
     sources: &S,
     inventory: &mut Inventory,

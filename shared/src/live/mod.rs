@@ -19,7 +19,10 @@ use std::fmt;
 pub use cache::{ScopeCache, SCOPE_CACHE_TTL};
 pub use deadline::time_left;
 pub use gate::{JobResults, Notifier, StageTransition, TransitionControl};
-pub use gather::{gather_for_item, gather_for_pipeline, scope_index, sweep, GatherStats, Sources};
+pub use gather::{
+    gather_for_item, gather_for_pipeline, gather_referenced, scope_index, sweep, GatherStats,
+    Sources,
+};
 pub use provision::{BucketAdmin, BucketSettings, BucketState, KeyAdmin, KeyHandle, NewKey};
 pub use sessions::{
     is_account_id, AccountSessions, FixedSessions, Home, NoSessions, Session, SessionError,

@@ -23,6 +23,7 @@ pub use read::Judged;
 pub use yaml::{Node, ParseError};
 
 use crate::assess::{Assessor, Evaluation, RuleParameters, ScopeIndex};
+use crate::controls::{ControlId, Status};
 use crate::facts::{Fact, Inventory, KeyRef, ResourceFacts, ResourceKind, Subject};
 use resolve::{Parameter, Pseudo, Resolved, Resolver};
 use resources::Resources;
@@ -75,6 +76,8 @@ pub struct TemplateFacts {
     pub account: Arc<str>,
     /// The stack's region (given, or `us-east-1`).
     pub region: Arc<str>,
+    /// Controls judged elsewhere, and why (a bucket's policy, at a resource target).
+    deferred: Vec<(ControlId, &'static str)>,
 }
 
 /// Reads a template's text with parameter values (`name`, `value`); pseudo parameters may be
@@ -89,6 +92,21 @@ fn shape(node: &Node, message: impl Into<String>) -> TemplateError {
         line: node.line,
         message: message.into(),
     }
+}
+
+/// Reads one resource as CloudFormation resolved it (a hook's resource target): its properties
+/// are values, not functions, and the stack's account, region and name are given.
+pub fn read_resource(
+    resource_type: &str,
+    logical_id: &str,
+    properties: &serde_json::Value,
+    given: &[(String, String)],
+) -> Result<TemplateFacts, TemplateError> {
+    let template = serde_json::json!({"Resources": {logical_id: {
+        "Type": resource_type,
+        "Properties": properties,
+    }}});
+    read_node(&Node::from_json(&template), given)
 }
 
 /// Reads a parsed template.
@@ -134,6 +152,7 @@ pub fn read_node(root: &Node, given: &[(String, String)]) -> Result<TemplateFact
         keys_used: read.keys_used,
         account: resolver.pseudo.account.as_str().into(),
         region: resolver.pseudo.region.as_str().into(),
+        deferred: Vec::new(),
     })
 }
 
@@ -316,6 +335,12 @@ impl TemplateFacts {
         }
     }
 
+    /// Reports `controls` NOT_APPLICABLE with `why`: what one resource of a stack cannot decide
+    /// alone and another target judges (a bucket's policy is its own resource).
+    pub fn defer(&mut self, controls: &[ControlId], why: &'static str) {
+        self.deferred.extend(controls.iter().map(|c| (*c, why)));
+    }
+
     /// Each judged resource's evaluation, named by its logical id.
     pub fn evaluate(&self, params: &RuleParameters) -> Vec<(Evaluation, &Judged)> {
         let scope = ScopeIndex::from_inventory(&self.inventory);
@@ -325,6 +350,17 @@ impl TemplateFacts {
             .filter_map(|judged| {
                 let entry = self.inventory.entry(judged.kind, &judged.id)?;
                 let mut evaluation = assessor.assess(&entry.subject, &entry.facts);
+                if !self.deferred.is_empty() && !evaluation.findings.is_empty() {
+                    let mut findings = std::mem::take(&mut evaluation.findings);
+                    for f in &mut findings {
+                        if let Some((_, why)) = self.deferred.iter().find(|(c, _)| *c == f.control)
+                        {
+                            f.status = Status::NotApplicable;
+                            f.detail = std::borrow::Cow::Borrowed(why);
+                        }
+                    }
+                    evaluation = Evaluation::from_findings(&entry.subject, findings);
+                }
                 evaluation.compliance_resource_id = Arc::from(&*judged.logical_id);
                 // The placeholder account and region are not the resource's.
                 if &*self.account == PLACEHOLDER_ACCOUNT {

@@ -58,6 +58,32 @@ impl Node {
     }
 }
 
+impl Node {
+    /// A JSON value as a node (CloudFormation's resolved properties, a hook's request): every
+    /// scalar as its text, at line 0.
+    pub fn from_json(value: &serde_json::Value) -> Node {
+        use serde_json::Value as J;
+        let value = match value {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Scalar(if *b { "true" } else { "false" }.into()),
+            J::Number(n) => Value::Scalar(n.to_string().into()),
+            J::String(s) => Value::Scalar(s.as_str().into()),
+            J::Array(items) => Value::List(items.iter().map(Node::from_json).collect()),
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| (k.as_str().into(), Node::from_json(v)))
+                    .collect(),
+            ),
+        };
+        Node {
+            value,
+            line: 0,
+            column: 0,
+            key_line: 0,
+        }
+    }
+}
+
 /// Text that is not a template, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}, column {column}: {message}")]
