@@ -155,11 +155,17 @@ fn granted_in(template: &str) -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn every_call_is_granted_and_nothing_more() {
-    let granted = granted();
+    let mut granted = granted();
+    granted.retain(|name, _| !name.starts_with("role:"));
     let binaries: Vec<&String> = granted.keys().collect();
     assert_eq!(
         binaries,
-        ["artifact-store", "config-rule", "pipeline-check"],
+        [
+            "artifact-store",
+            "config-rule",
+            "pipeline-check",
+            "template-hook"
+        ],
         "one role per function binary"
     );
     for (binary, allowed) in &granted {
@@ -225,6 +231,42 @@ fn the_member_role_allows_exactly_what_the_central_functions_do_in_a_member() {
         not_allowed.is_empty(),
         "scan calls in a member what the role does not allow: {not_allowed:?}"
     );
+}
+
+/// The role CloudFormation Hooks assume may only invoke the hook function, and only the Hooks
+/// service (of this account) may assume it.
+#[test]
+fn the_hook_execution_role_invokes_only_the_hook_function() {
+    let out = run(
+        Command::new(venv_bin("python"))
+            .arg(root().join("tests/iam/template_actions.py"))
+            .arg(root().join("template.yaml")),
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let role = &all["role:TemplateHookExecutionRole"];
+    assert_eq!(
+        role["actions"],
+        serde_json::json!(["lambda:InvokeFunction"]),
+        "{role:#}"
+    );
+    assert_eq!(
+        role["resources"],
+        serde_json::json!([{"Fn::GetAtt": ["TemplateHookFunction", "Arn"]}]),
+        "{role:#}"
+    );
+    assert_eq!(
+        role["trust"],
+        serde_json::json!([{"Service": "hooks.cloudformation.amazonaws.com"}]),
+        "{role:#}"
+    );
+    // Every function's own role is one of the functions, never this one.
+    assert_eq!(all["template-hook"]["logical_id"], "TemplateHookFunction");
 }
 
 #[test]

@@ -519,3 +519,34 @@ impl Drop for Recorder {
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
+
+/// A loopback stand-in for the presigned S3 URL of a hook's payload: serves `body` to every
+/// request for as long as the test runs; returns its port.
+pub fn payload_server(body: String) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener =
+        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("payload server: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let Ok(read_half) = stream.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(read_half);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}

@@ -43,16 +43,27 @@ const SECRETS: [&str; 12] = [
     "X-Amz-Signature",
 ];
 
-/// Events that carry no resource: the function reads it from AWS (here, moto's account).
-const READ_FROM_AWS: [&str; 2] = ["config-rule/periodic.json", "config-rule/oversized.json"];
+/// Events that carry no resource, or only a policy for one: the function reads the resource
+/// from AWS (here, moto's account).
+const READ_FROM_AWS: [&str; 3] = [
+    "config-rule/periodic.json",
+    "config-rule/oversized.json",
+    "template-hook/bucket-policy-update.json",
+];
 
 /// Plants the secrets into every place of `value` that can carry them; returns how many.
 fn plant(value: &mut Value) -> usize {
     let mut planted = 0;
     match value {
         Value::Object(map) => {
-            if map.contains_key("actionTypeId") {
-                if let Some(Value::Object(configuration)) = map.get_mut("configuration") {
+            // The API's members, or CloudFormation's properties (a hook's resource target).
+            if map.contains_key("actionTypeId") || map.contains_key("ActionTypeId") {
+                let key = if map.contains_key("ActionTypeId") {
+                    "Configuration"
+                } else {
+                    "configuration"
+                };
+                if let Some(Value::Object(configuration)) = map.get_mut(key) {
                     configuration.insert(
                         "RepositoryUrl".into(),
                         json!(format!("https://ci:{URL_TOKEN}@git.example.com/web.git")),
@@ -324,6 +335,33 @@ fn no_fixture_run_at_trace_writes_a_secret_to_logs_or_answers() {
         });
         assert_clean("artifact-store's logs", &logs);
         assert_clean("artifact-store's results", &answers.join("\n"));
+
+        // The hook: a stack's template, with the secrets planted in it, behind a presigned URL
+        // with a planted signature.
+        let mut template: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("tests/templates/unprotected.json"))
+                .expect("template"),
+        )
+        .expect("template JSON");
+        assert!(plant(&mut template["Resources"]) >= 4, "{template:#}");
+        let port = artifact_guard_tests::payload_server(
+            json!({"template": template.to_string(), "previousTemplate": ""}).to_string(),
+        );
+        let (answers, logs) = run_fixtures("template-hook", &moto, logging, |event| {
+            if event["requestData"]["payload"].is_string() {
+                event["requestData"]["payload"] = json!(format!(
+                    "http://127.0.0.1:{port}/payload.json?X-Amz-Signature={SIGNATURE}"
+                ));
+            }
+        });
+        assert_clean("template-hook's logs", &logs);
+        assert_clean("template-hook's results", &answers.join("\n"));
+        assert!(
+            answers
+                .iter()
+                .any(|a| a.contains("pipeline-no-plaintext-secrets FAIL")),
+            "the planted template was judged: {answers:?}"
+        );
         let responses = recorder.responses();
         assert_eq!(
             responses.len(),

@@ -17,4 +17,5 @@ mod live_moto;
 mod log_secrets;
 mod organization_moto;
 mod pipeline_check_moto;
+mod template_hook_moto;
 mod tls_floor;

@@ -27,11 +27,12 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
 /// The crates whose log statements artifact-guard controls (module-path prefixes of targets).
-const OWN_CRATES: [&str; 4] = [
+const OWN_CRATES: [&str; 5] = [
     "artifact_guard",
     "config_rule",
     "artifact_store",
     "pipeline_check",
+    "template_hook",
 ];
 
 /// How a binary logs: the directives (levels) and the line format.

@@ -46,10 +46,22 @@ for logical_id, resource in template.get("Resources", {}).items():
     if resource.get("Type") != "AWS::IAM::Role":
         continue
     actions = set()
+    resources = []
     for policy in resource.get("Properties", {}).get("Policies", []):
         for statement in statements(policy.get("PolicyDocument", {})):
             if statement.get("Effect") == "Allow":
                 granted = statement.get("Action", [])
                 actions.update([granted] if isinstance(granted, str) else granted)
-    out[f"role:{logical_id}"] = {"logical_id": logical_id, "actions": sorted(actions)}
+                resources.append(statement.get("Resource"))
+    trust = [
+        s.get("Principal")
+        for s in statements(resource.get("Properties", {}).get("AssumeRolePolicyDocument", {}))
+        if s.get("Effect") == "Allow"
+    ]
+    out[f"role:{logical_id}"] = {
+        "logical_id": logical_id,
+        "actions": sorted(actions),
+        "resources": json.loads(json.dumps(resources, default=str)),
+        "trust": json.loads(json.dumps(trust, default=str)),
+    }
 print(json.dumps(out))

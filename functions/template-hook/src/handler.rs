@@ -150,6 +150,14 @@ async fn judge<R: Referenced, T: TemplateSource>(
     deps: &Deps<R, T>,
 ) -> Result<HookResponse, HookError> {
     let request = HookRequest::parse(event)?;
+    tracing::trace!(
+        target_kind = match &request.target {
+            Target::Template { .. } => "stack",
+            Target::Resource { .. } => "resource",
+        },
+        invocation_point = ?request.point,
+        "hook request parsed"
+    );
     if request.point == Point::Delete {
         return Ok(success(
             "artifact-guard: nothing to judge in a deletion".into(),
