@@ -201,7 +201,7 @@ bench-size: package
 	cat $(BENCH_OUT)/size.md
 	$(RECORD) size "make bench-size" < $(BENCH_OUT)/size.md
 
-FUNCTIONS := config-rule artifact-store pipeline-check
+FUNCTIONS := config-rule artifact-store pipeline-check template-hook
 
 ## package: the functions for Lambda (arm64, release), zipped under <target dir>/lambda/<name>/.
 package: venv

@@ -146,11 +146,23 @@ def main():
             skipped = json.load(f)
         delete_marker = {"RequestType": "Delete", "ResponseURL": "http://RUNTIME_API/cfn-response", "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
                          "RequestId": "r", "LogicalResourceId": "L", "PhysicalResourceId": "artifact-guard-failed-r"}
+        # The hook's pipeline request reads its store live: a bucket on the key above.
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="b", aws_secret_access_key="b")
+        s3.create_bucket(Bucket="store-good")
+        s3.put_bucket_encryption(Bucket="store-good", ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}]})
+        with open(os.path.join(ROOT, "events/template-hook/pipeline-create.json")) as f:
+            hook_pipeline = json.load(f)
+        hook_pipeline["awsAccountId"] = account
+        with open(os.path.join(ROOT, "events/template-hook/key-create.json")) as f:
+            hook_key = json.load(f)
         cases = [
             ("config-rule (bucket change)", [os.path.join(binaries, "config-rule")], change),
             ("Python baseline (bucket change)", [sys.executable, os.path.join(ROOT, "bench/baseline/rule.py")], change),
             ("pipeline-check (skipped event)", [os.path.join(binaries, "pipeline-check")], skipped),
             ("artifact-store (delete of a failed create)", [os.path.join(binaries, "artifact-store")], delete_marker),
+            ("template-hook (key resource, no AWS call)", [os.path.join(binaries, "template-hook")], hook_key),
+            ("template-hook (pipeline resource, store read live)", [os.path.join(binaries, "template-hook")], hook_pipeline),
         ]
         results = {name: measure(cmd, env, event, runs) for name, cmd, event in cases}
     finally:

@@ -9,7 +9,7 @@ toolchain="${NIGHTLY:-nightly}"
 fuzz="${CARGO_FUZZ:-.tools/bin/cargo-fuzz}"
 corpus=fuzz/corpus
 rm -rf "$corpus"
-mkdir -p "$corpus"/{policy,config_item,snapshot,cfn_request,cloudtrail_event,config_event}
+mkdir -p "$corpus"/{policy,config_item,snapshot,cfn_request,cloudtrail_event,config_event,template}
 .venv/bin/python - <<'PY'
 import gzip, json, glob, os
 corpus = "fuzz/corpus"
@@ -29,11 +29,13 @@ for path in glob.glob("events/artifact-store/*.json"):
     open(f"{corpus}/cfn_request/{os.path.basename(path)}", "w").write(open(path).read())
 for path in glob.glob("events/config-rule/*.json"):
     open(f"{corpus}/config_event/{os.path.basename(path)}", "w").write(open(path).read())
+for path in glob.glob("tests/templates/*") + ["examples/pipeline-stack.yaml", "template.yaml"]:
+    open(f"{corpus}/template/{os.path.basename(path)}", "w").write(open(path).read())
 for path in glob.glob("events/pipeline-check/*.json"):
     open(f"{corpus}/cloudtrail_event/{os.path.basename(path)}", "w").write(open(path).read())
 PY
 status=0
-for target in policy config_item snapshot cfn_request cloudtrail_event config_event; do
+for target in policy config_item snapshot cfn_request cloudtrail_event config_event template; do
   log="fuzz/${target}.log"
   if cargo "+$toolchain" fuzz run --fuzz-dir fuzz "$target" "$corpus/$target" -- \
       -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=1024 -timeout=10 > "$log" 2>&1; then

@@ -24,6 +24,7 @@ pub use yaml::{Node, ParseError};
 
 use crate::assess::{Assessor, Evaluation, RuleParameters, ScopeIndex};
 use crate::controls::{ControlId, Status};
+use crate::quote::quoted;
 use crate::facts::{Fact, Inventory, KeyRef, ResourceFacts, ResourceKind, Subject};
 use resolve::{Parameter, Pseudo, Resolved, Resolver};
 use resources::Resources;
@@ -207,7 +208,7 @@ fn parameters(
                 if value.len() != 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(TemplateError::Parameter {
                         name: name.clone(),
-                        problem: format!("{value:?} is not an account id (12 digits)"),
+                        problem: format!("{} is not an account id (12 digits)", quoted(value)),
                     });
                 }
                 pseudo.account = value.clone();
@@ -233,7 +234,7 @@ fn parameters(
                     if !allowed.iter().any(|a| a.as_scalar() == Some(value)) {
                         return Err(TemplateError::Parameter {
                             name: name.clone(),
-                            problem: format!("{value:?} is not one of its AllowedValues"),
+                            problem: format!("{} is not one of its AllowedValues", quoted(value)),
                         });
                     }
                 }

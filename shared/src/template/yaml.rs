@@ -145,7 +145,7 @@ fn tagged(tag: Option<&Tag>, span: &Span) -> Result<Tagged, ParseError> {
     long_form(tag).map(Tagged::Function).ok_or_else(|| {
         error_at(
             span,
-            format!("unknown tag {tag}: CloudFormation's short forms are !Ref, !Sub, !GetAtt, !Join, !If, !Select, !Split, !FindInMap, !ImportValue, !Base64, !Cidr, !GetAZs, !Equals, !And, !Or, !Not, !Condition, !Transform, !Length, !ToJsonString"),
+            format!("unknown tag {}: CloudFormation's short forms are !Ref, !Sub, !GetAtt, !Join, !If, !Select, !Split, !FindInMap, !ImportValue, !Base64, !Cidr, !GetAZs, !Equals, !And, !Or, !Not, !Condition, !Transform, !Length, !ToJsonString", crate::quote::cut(&tag.to_string())),
         )
     })
 }
@@ -329,7 +329,8 @@ fn add(parent: &mut Open, node: Node) -> Result<(), ParseError> {
                         line: node.line,
                         column: node.column,
                         message: format!(
-                            "duplicate key {key:?} (first at line {}): CloudFormation keeps only one; remove the other",
+                            "duplicate key {} (first at line {}): CloudFormation keeps only one; remove the other",
+                            crate::quote::quoted(&key),
                             earlier.line
                         ),
                     });
@@ -413,6 +414,17 @@ mod tests {
         let e = parse(&deep).unwrap_err();
         assert_eq!(e.line, 1);
         assert!(e.message.contains("recursion limit"), "{e}");
+    }
+
+    #[test]
+    fn a_gigantic_key_or_tag_is_not_repeated_back() {
+        let key = "k".repeat(1_000_000);
+        // Explicit keys: YAML limits implicit ones to 1,024 characters.
+        for text in [format!("? {key}\n: 1\n? {key}\n: 2\n"), format!("A: !{key} 1\n")] {
+            let e = parse(&text).unwrap_err();
+            assert!(e.message.len() < 2_048, "{} bytes", e.message.len());
+            assert!(e.message.contains("characters)"), "{}", e.message);
+        }
     }
 
     #[test]
