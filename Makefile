@@ -221,7 +221,7 @@ deploy: sam-build
 
 ## demo: the whole flow on a local AWS emulator (moto) through the real function binaries.
 demo: venv
-	$(CARGO) build --quiet $(addprefix -p ,$(FUNCTIONS))
+	$(CARGO) build --quiet $(addprefix -p ,$(FUNCTIONS)) -p artifact-guard-cli
 	$(VENV)/bin/python demo/demo.py
 
 ## demo-org: an organization of three accounts on one moto (demo/organization.py): the central functions

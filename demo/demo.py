@@ -4,10 +4,13 @@
 2. create pipelines: compliant ones on those stores, and broken ones;
 3. deliver each pipeline's CloudTrail CreatePipeline event to pipeline-check;
 4. run the Config rule's periodic sweep and one change notification;
-5. print the compliance dashboard.
+5. print the compliance dashboard;
+6. judge a stack before it exists: `artifact-guard check-template` on demo/release-stack.yaml,
+   then the template hook with the stack (its template behind a local stand-in for the presigned
+   S3 URL) and with one pipeline resource whose store exists (read live from moto).
 
-Everything it starts (moto, three cargo-lambda runtime emulators, the three functions, a local
-endpoint for CloudFormation responses) is stopped by process id; it writes only under
+Everything it starts (moto, four cargo-lambda runtime emulators, the four functions, a local
+endpoint for CloudFormation responses and for the hook's template) is stopped by process id; it writes only under
 <target directory>/demo/ (or $DEMO_OUT). `make demo` builds the binaries first; they are found
 where cargo put them (CARGO_TARGET_DIR is honoured), or in $DEMO_BIN.
 """
@@ -92,6 +95,21 @@ class Responses(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Payload(http.server.BaseHTTPRequestHandler):
+    """Stands in for the presigned S3 URL of a stack hook's payload."""
+    body = b"{}"
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(Payload.body)))
+        self.end_headers()
+        self.wfile.write(Payload.body)
+
+    def log_message(self, *args):
+        pass
+
+
 class Function:
     """One function binary polling its own cargo-lambda runtime emulator."""
 
@@ -143,6 +161,7 @@ def main():
     store_fn = Function("artifact-store", env)
     check_fn = Function("pipeline-check", env)
     rule_fn = Function("config-rule", env)
+    hook_fn = Function("template-hook", env)
 
     # 1. Two artifact stores, through the custom resource.
     role = iam.create_role(RoleName="release-pipeline", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
@@ -260,9 +279,39 @@ def main():
     counts = {c: sum(r["compliance"] == c for r in rows) for c in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")}
     print(f"\n{len(rows)} resources: {counts['COMPLIANT']} compliant, {counts['NON_COMPLIANT']} non-compliant, "
           f"{counts['NOT_APPLICABLE']} not applicable")
+
+    # 6. Before a stack exists: the same verdict from check-template and from the hook.
+    print()
+    stack_file = "demo/release-stack.yaml"
+    checked = subprocess.run([os.path.join(BIN, "artifact-guard"), "check-template", stack_file, "--format", "json",
+                              "--parameters", f"AWS::AccountId={ACCOUNT},AWS::StackName=demo"],
+                             cwd=ROOT, capture_output=True, text=True)
+    if checked.returncode not in (0, 1):
+        raise SystemExit(f"demo: check-template failed: {checked.stderr}")
+    template_verdicts = {e["ComplianceResourceId"]: e["ComplianceType"] for e in json.loads(checked.stdout)["evaluations"]}
+    print(f"check-template {stack_file}: " + ", ".join(f"{k} {v}" for k, v in template_verdicts.items())
+          + f" (exit {checked.returncode})")
+    payloads = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Payload)
+    threading.Thread(target=payloads.serve_forever, daemon=True).start()
+    with open(os.path.join(ROOT, stack_file)) as f:
+        Payload.body = json.dumps({"template": f.read(), "previousTemplate": ""}).encode()
+    stack_event = load("events/template-hook/stack-create.json")
+    stack_event["stackId"] = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/demo/0002"
+    stack_event["requestData"]["payload"] = f"http://127.0.0.1:{payloads.server_address[1]}/payload.json?X-Amz-Signature=demo"
+    stopped = hook_fn.invoke(stack_event)
+    print(f"template-hook, stack demo: {stopped['hookStatus']} {stopped.get('errorCode', '')}".rstrip()
+          + " (FailureMode FAIL stops the stack here; WARN, the default, lets it go on with this warning)")
+    print(f"  {stopped['message'][:600]}")
+    resource_event = load("events/template-hook/pipeline-create.json")
+    resource_event["requestData"]["targetModel"]["resourceProperties"]["ArtifactStore"] = {
+        "Type": "S3", "Location": cmk["BucketName"], "EncryptionKey": {"Type": "KMS", "Id": cmk["KmsKeyArn"]}}
+    resource_event["requestData"]["targetModel"]["resourceProperties"]["RoleArn"] = role
+    passed = hook_fn.invoke(resource_event)
+    print(f"template-hook, pipeline resource on {cmk['BucketName']} (read live): {passed['hookStatus']}")
     with open(os.path.join(OUT, "dashboard.json"), "w") as f:
         json.dump({"rows": rows, "pipeline_check": checks, "change": changed, "stores": stores,
-                   "shared_key": shared["KeyId"]}, f, indent=2)
+                   "shared_key": shared["KeyId"], "check_template": template_verdicts,
+                   "hook": {"stack": stopped, "pipeline": passed}}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,36 @@ fn the_demo_dashboard_shows_what_each_pipeline_gets_wrong() {
     assert_eq!(dashboard["pipeline_check"]["mirror"], "NON_COMPLIANT");
     assert_eq!(dashboard["change"]["ComplianceType"], "NON_COMPLIANT");
     assert!(!stdout.contains("ghp_DEMO") && !stdout.contains("jane.doe@example.com"));
+
+    // Before the stack exists: check-template and the hook agree.
+    assert_eq!(
+        dashboard["check_template"],
+        serde_json::json!({"ReleaseArtifacts": "NON_COMPLIANT", "ReleasePipeline": "NON_COMPLIANT"})
+    );
+    let stack = &dashboard["hook"]["stack"];
+    assert_eq!(
+        (stack["hookStatus"].as_str(), stack["errorCode"].as_str()),
+        (Some("FAILED"), Some("NonCompliant")),
+        "{stack:#}"
+    );
+    let message = stack["message"].as_str().unwrap_or_default();
+    for words in [
+        "AWS::S3::Bucket ReleaseArtifacts: bucket-sse-kms FAIL",
+        "AWS::CodePipeline::Pipeline ReleasePipeline:",
+        "pipeline-no-plaintext-secrets FAIL",
+    ] {
+        assert!(message.contains(words), "{words}: {message}");
+    }
+    assert!(!message.contains("ghp_DEMO"), "{message}");
+    assert_eq!(
+        dashboard["hook"]["pipeline"]["hookStatus"], "SUCCESS",
+        "{:#}",
+        dashboard["hook"]
+    );
+    assert!(
+        stdout.contains("template-hook, stack demo: FAILED NonCompliant"),
+        "{stdout}"
+    );
 }
 
 #[test]

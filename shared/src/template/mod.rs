@@ -24,8 +24,8 @@ pub use yaml::{Node, ParseError};
 
 use crate::assess::{Assessor, Evaluation, RuleParameters, ScopeIndex};
 use crate::controls::{ControlId, Status};
-use crate::quote::quoted;
 use crate::facts::{Fact, Inventory, KeyRef, ResourceFacts, ResourceKind, Subject};
+use crate::quote::quoted;
 use resolve::{Parameter, Pseudo, Resolved, Resolver};
 use resources::Resources;
 

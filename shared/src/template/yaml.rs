@@ -420,7 +420,10 @@ mod tests {
     fn a_gigantic_key_or_tag_is_not_repeated_back() {
         let key = "k".repeat(1_000_000);
         // Explicit keys: YAML limits implicit ones to 1,024 characters.
-        for text in [format!("? {key}\n: 1\n? {key}\n: 2\n"), format!("A: !{key} 1\n")] {
+        for text in [
+            format!("? {key}\n: 1\n? {key}\n: 2\n"),
+            format!("A: !{key} 1\n"),
+        ] {
             let e = parse(&text).unwrap_err();
             assert!(e.message.len() < 2_048, "{} bytes", e.message.len());
             assert!(e.message.contains("characters)"), "{}", e.message);
