@@ -265,35 +265,39 @@ impl Reader<'_, '_> {
     /// The bucket policy of the template's `AWS::S3::BucketPolicy` for this bucket; none when
     /// the template declares none (the bucket is created without one).
     fn bucket_policy(&self, name: &str, arn: &str) -> Fact<crate::policy::PolicyAnswers> {
-        let mut found = None;
-        for (policy_id, d) in &self.resources.declared {
-            if d.type_name != "AWS::S3::BucketPolicy" || !self.provisioned(d) {
-                continue;
+        let mut policies: Vec<(&str, &Declared<'_>)> = self
+            .resources
+            .declared
+            .iter()
+            .filter(|(_, d)| d.type_name == "AWS::S3::BucketPolicy" && self.provisioned(d))
+            .filter(|(_, d)| matches!(self.property(d, "Bucket"), Some(Resolved::Text(b)) if &*b == name))
+            .map(|(id, d)| (*id, d))
+            .collect();
+        policies.sort_unstable_by_key(|(id, _)| *id);
+        let (policy_id, d) = match policies.as_slice() {
+            [] => return BucketFacts::policy_from_text(None, arn),
+            [one] => *one,
+            [first, second, ..] => {
+                return Fact::unknown(format!(
+                    "Resources.{} and Resources.{} are both this bucket's AWS::S3::BucketPolicy: which one stays depends on the order CloudFormation applies them; keep one",
+                    first.0, second.0
+                ))
             }
-            let bucket = self.property(d, "Bucket");
-            let for_this = match &bucket {
-                Some(Resolved::Text(b)) => &**b == name,
-                _ => false,
-            };
-            if !for_this {
-                continue;
-            }
-            found = Some(match self.property(d, "PolicyDocument") {
-                Some(Resolved::Text(text)) => BucketFacts::policy_from_text(Some(&text), arn),
-                Some(document) => match document.first_unknown() {
-                    Some((path, u)) => Fact::Unknown(unknown_at(
-                        &at(policy_id, &format!("PolicyDocument{path}")),
-                        u,
-                    )),
-                    None => BucketFacts::policy_from_text(
-                        Some(&document.to_json(&|_| Json::Null).to_string()),
-                        arn,
-                    ),
-                },
-                None => Fact::unknown(format!("{}: is missing", at(policy_id, "PolicyDocument"))),
-            });
+        };
+        match self.property(d, "PolicyDocument") {
+            Some(Resolved::Text(text)) => BucketFacts::policy_from_text(Some(&text), arn),
+            Some(document) => match document.first_unknown() {
+                Some((path, u)) => Fact::Unknown(unknown_at(
+                    &at(policy_id, &format!("PolicyDocument{path}")),
+                    u,
+                )),
+                None => BucketFacts::policy_from_text(
+                    Some(&document.to_json(&|_| Json::Null).to_string()),
+                    arn,
+                ),
+            },
+            None => Fact::unknown(format!("{}: is missing", at(policy_id, "PolicyDocument"))),
         }
-        found.unwrap_or_else(|| BucketFacts::policy_from_text(None, arn))
     }
 
     fn public_access_block(&self, id: &str, d: &Declared<'_>) -> Fact<PublicAccessBlock> {

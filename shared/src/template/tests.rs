@@ -356,3 +356,12 @@ Resources:
         }
     }
 }
+
+#[test]
+fn two_policies_for_one_bucket_leave_its_policy_undecided() {
+    let text = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: [{Key: artifact-guard:artifact-store, Value: \"true\"}]\n  P1:\n    Type: AWS::S3::BucketPolicy\n    Properties: {Bucket: !Ref B, PolicyDocument: {Statement: []}}\n  P2:\n    Type: AWS::S3::BucketPolicy\n    Properties: {Bucket: !Ref B, PolicyDocument: {Statement: []}}\n";
+    let all = verdicts(text, &[]);
+    let (s, detail) = status(find(&all, "B"), ControlId::BucketDenyInsecureTransport);
+    assert_eq!(s, Status::Unknown);
+    assert!(detail.contains("Resources.P1 and Resources.P2"), "{detail}");
+}
