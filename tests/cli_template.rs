@@ -212,6 +212,20 @@ fn a_template_that_does_not_parse_is_named_with_line_and_column() {
         o.stdout.is_empty(),
         "nothing is reported for a file that does not parse"
     );
+    let looped = dir.join("looped.yaml");
+    std::fs::write(&looped, "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Stores:\n    - Name\n    - [a, b]\n    - ${Name}Store: {Type: AWS::S3::Bucket}\n").unwrap_or_else(|e| panic!("{e}"));
+    let o = check(&[looped.to_str().unwrap_or_default()]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "resources that are not looked at never pass"
+    );
+    assert!(
+        stderr(&o).contains("Fn::ForEach::Stores")
+            && stderr(&o).contains("--template-stage Processed"),
+        "{}",
+        stderr(&o)
+    );
     let o = check(&["no/such/template.yaml"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

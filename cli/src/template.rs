@@ -49,6 +49,12 @@ pub fn run(
             .map_err(|e| UsageError(format!("{name}: cannot read: {e}")))?;
         let mut facts =
             template::read(&text, &given).map_err(|e| UsageError(format!("{name}: {e}")))?;
+        if let Some(loop_name) = facts.unexpanded.first() {
+            // Never a pass for resources that were not looked at.
+            return Err(UsageError(format!(
+                "{name}: Resources.{loop_name}: Fn::ForEach (AWS::LanguageExtensions) makes its resources at deploy time; check the processed template instead (aws cloudformation get-template --template-stage Processed)"
+            )));
+        }
         facts.mark_external_unknown();
         files.push((name, facts));
     }

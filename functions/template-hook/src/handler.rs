@@ -190,7 +190,16 @@ async fn judge<R: Referenced, T: TemplateSource>(
             let mut facts = template::read(&text, &given)?;
             read_referenced(deps, &mut facts).await;
             let evaluations = facts.evaluate(&deps.parameters);
-            Ok(verdict(&evaluations, Strictness::CertainFailures))
+            let mut answer = verdict(&evaluations, Strictness::CertainFailures);
+            if !facts.unexpanded.is_empty() {
+                // Their resources are judged at their own resource targets.
+                answer.message = cut(&format!(
+                    "{}. Resources made by {} are judged at each resource",
+                    answer.message,
+                    facts.unexpanded.join(", ")
+                ));
+            }
+            Ok(answer)
         }
         Target::Resource { type_name, logical_id, properties } => match type_name.as_str() {
             "AWS::S3::Bucket" | "AWS::KMS::Key" | "AWS::CodePipeline::Pipeline" | "Custom::EncryptedArtifactStore" => {

@@ -84,6 +84,14 @@ fn protected_bucket(name: &str) -> BucketFacts {
     }
 }
 
+/// Live facts holding one protected bucket.
+fn live_with(name: &str) -> FakeLive {
+    FakeLive {
+        buckets: HashMap::from([(name.to_owned(), protected_bucket(name))]),
+        ..FakeLive::default()
+    }
+}
+
 fn deps(live: FakeLive, templates: FakeTemplates) -> Deps<FakeLive, FakeTemplates> {
     Deps {
         live,
@@ -143,13 +151,7 @@ fn pipeline(location: &str, token: &str) -> Value {
 
 #[test]
 fn a_pipeline_whose_store_exists_is_judged_with_the_live_bucket() {
-    let live = FakeLive {
-        buckets: HashMap::from([(
-            "release-artifacts".to_owned(),
-            protected_bucket("release-artifacts"),
-        )]),
-        ..FakeLive::default()
-    };
+    let live = live_with("release-artifacts");
     let deps = deps(live, FakeTemplates::default());
     let answer = run(
         &resource(
@@ -174,13 +176,7 @@ fn a_pipeline_whose_store_exists_is_judged_with_the_live_bucket() {
 
 #[test]
 fn a_plaintext_secret_fails_the_pipeline_with_the_control_and_the_fix() {
-    let live = FakeLive {
-        buckets: HashMap::from([(
-            "release-artifacts".to_owned(),
-            protected_bucket("release-artifacts"),
-        )]),
-        ..FakeLive::default()
-    };
+    let live = live_with("release-artifacts");
     let deps = deps(live, FakeTemplates::default());
     let answer = run(
         &resource(
@@ -265,10 +261,7 @@ fn a_bucket_leaves_its_policy_to_the_bucket_policy_target() {
 
 #[test]
 fn a_bucket_policy_is_judged_on_the_live_bucket() {
-    let live = FakeLive {
-        buckets: HashMap::from([("store".to_owned(), protected_bucket("store"))]),
-        ..FakeLive::default()
-    };
+    let live = live_with("store");
     let deps = deps(live, FakeTemplates::default());
     let only_uploads = json!({"Bucket": "store", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
         {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::store/*",
@@ -329,6 +322,10 @@ fn a_stack_is_judged_in_context_and_stops_only_on_certain_failures() {
             Ok(include_str!("../../../tests/templates/unprotected.json").to_owned()),
         ),
         (
+            "https://bucket.s3.amazonaws.com/loop?sig=1".to_owned(),
+            Ok("Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Stores:\n    - Name\n    - [a, b]\n    - ${Name}Store: {Type: AWS::S3::Bucket}\n".to_owned()),
+        ),
+        (
             "https://bucket.s3.amazonaws.com/open?sig=1".to_owned(),
             Ok(include_str!("../../../examples/pipeline-stack.yaml")
                 .replace("    Default: artifact-guard-example-source\n", "")),
@@ -359,6 +356,16 @@ fn a_stack_is_judged_in_context_and_stops_only_on_certain_failures() {
         );
     }
     assert!(answer.message.chars().count() <= MESSAGE_LIMIT);
+    // A loop's resources exist only once expanded: left to their resource targets, and said.
+    let answer = run(&stack("https://bucket.s3.amazonaws.com/loop?sig=1"), &deps);
+    assert_eq!(answer.hook_status, "SUCCESS", "{answer:#?}");
+    assert!(
+        answer
+            .message
+            .contains("Resources made by Fn::ForEach::Stores are judged at each resource"),
+        "{}",
+        answer.message
+    );
     // A parameter without a value leaves a control undecided: named, and left to the resource.
     let answer = run(&stack("https://bucket.s3.amazonaws.com/open?sig=1"), &deps);
     assert_eq!(answer.hook_status, "SUCCESS", "{answer:#?}");

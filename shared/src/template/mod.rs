@@ -79,6 +79,9 @@ pub struct TemplateFacts {
     pub region: Arc<str>,
     /// Controls judged elsewhere, and why (a bucket's policy, at a resource target).
     deferred: Vec<(ControlId, &'static str)>,
+    /// `Fn::ForEach::…` entries of `Resources` (AWS::LanguageExtensions): their resources exist
+    /// only once CloudFormation expands them, so they are not judged here.
+    pub unexpanded: Vec<String>,
 }
 
 /// Reads a template's text with parameter values (`name`, `value`); pseudo parameters may be
@@ -131,7 +134,13 @@ pub fn read_node(root: &Node, given: &[(String, String)]) -> Result<TemplateFact
         ));
     }
     let mut order = Vec::new();
+    let mut unexpanded = Vec::new();
     for (id, node) in section.entries() {
+        // AWS::LanguageExtensions' loops make their resources at deploy time.
+        if id.starts_with("Fn::ForEach::") {
+            unexpanded.push(id.to_string());
+            continue;
+        }
         match node.get("Type").and_then(Node::as_scalar) {
             Some(_) => order.push((&**id, node.key_line.max(1))),
             None => {
@@ -154,6 +163,7 @@ pub fn read_node(root: &Node, given: &[(String, String)]) -> Result<TemplateFact
         account: resolver.pseudo.account.as_str().into(),
         region: resolver.pseudo.region.as_str().into(),
         deferred: Vec::new(),
+        unexpanded,
     })
 }
 

@@ -365,3 +365,11 @@ fn two_policies_for_one_bucket_leave_its_policy_undecided() {
     assert_eq!(s, Status::Unknown);
     assert!(detail.contains("Resources.P1 and Resources.P2"), "{detail}");
 }
+
+#[test]
+fn a_language_extensions_loop_is_listed_not_judged_nor_refused() {
+    let text = "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Buckets:\n    - Name\n    - [a, b]\n    - ${Name}Bucket: {Type: AWS::S3::Bucket}\n  K: {Type: AWS::KMS::Key, Properties: {Tags: [{Key: artifact-guard:artifact-store, Value: \"true\"}]}}\n";
+    let facts = read(text, &[]).unwrap();
+    assert_eq!(facts.unexpanded, ["Fn::ForEach::Buckets"]);
+    assert_eq!(facts.judged.len(), 1);
+}
