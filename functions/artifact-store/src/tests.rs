@@ -250,12 +250,7 @@ impl BucketReader for FakeStore {
             } else {
                 Versioning::Suspended
             }),
-            public_access_block: Fact::Known(PublicAccessBlock {
-                block_public_acls: true,
-                ignore_public_acls: true,
-                block_public_policy: true,
-                restrict_public_buckets: true,
-            }),
+            public_access_block: Fact::Known(PublicAccessBlock::ALL_ON),
             tagged_artifact_store: true,
         })
     }

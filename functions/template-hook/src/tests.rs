@@ -74,12 +74,7 @@ fn protected_bucket(name: &str) -> BucketFacts {
         })),
         policy: BucketFacts::policy_from_text(Some(&policy), &format!("arn:aws:s3:::{name}")),
         versioning: Fact::Known(Versioning::Enabled),
-        public_access_block: Fact::Known(PublicAccessBlock {
-            block_public_acls: true,
-            ignore_public_acls: true,
-            block_public_policy: true,
-            restrict_public_buckets: true,
-        }),
+        public_access_block: Fact::Known(PublicAccessBlock::ALL_ON),
         tagged_artifact_store: true,
     }
 }

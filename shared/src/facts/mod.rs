@@ -171,6 +171,15 @@ pub struct PublicAccessBlock {
 }
 
 impl PublicAccessBlock {
+    /// All four settings on: what S3 gives a new bucket unless told otherwise (since April
+    /// 2023), and what artifact-guard's provider sets.
+    pub const ALL_ON: Self = Self {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+
     /// True when all four settings are on.
     pub fn all_blocked(&self) -> bool {
         self.block_public_acls

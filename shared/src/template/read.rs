@@ -302,13 +302,8 @@ impl Reader<'_, '_> {
 
     fn public_access_block(&self, id: &str, d: &Declared<'_>) -> Fact<PublicAccessBlock> {
         let Some(config) = self.property(d, "PublicAccessBlockConfiguration") else {
-            // Since April 2023 every new bucket has all four settings on unless told otherwise.
-            return Fact::Known(PublicAccessBlock {
-                block_public_acls: true,
-                ignore_public_acls: true,
-                block_public_policy: true,
-                restrict_public_buckets: true,
-            });
+            // No configuration: S3's default for a new bucket.
+            return Fact::Known(PublicAccessBlock::ALL_ON);
         };
         let mut flags = [false; 4];
         for (i, name) in [
@@ -553,12 +548,7 @@ impl Reader<'_, '_> {
             } else {
                 Versioning::Off
             }),
-            public_access_block: Fact::Known(PublicAccessBlock {
-                block_public_acls: true,
-                ignore_public_acls: true,
-                block_public_policy: true,
-                restrict_public_buckets: true,
-            }),
+            public_access_block: Fact::Known(PublicAccessBlock::ALL_ON),
             tagged_artifact_store: true,
         }
     }
@@ -570,9 +560,8 @@ impl Reader<'_, '_> {
             .map(|n| self.r.resolve(n))
             .unwrap_or(Resolved::Map(Vec::new()));
         let mut conversion = Conversion::default();
-        let declaration = conversion.declaration(&props);
+        let mut declaration = conversion.declaration(&props);
         // Stores and keys the template does not determine stand in as UNKNOWN resources.
-        let mut declaration = declaration;
         for (pointer, path, u) in std::mem::take(&mut conversion.references) {
             let reason = unknown_at(&at(id, &path), &u);
             let kind = if pointer.ends_with("/location") {
